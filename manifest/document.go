@@ -1,0 +1,81 @@
+// Package manifest reads Kubernetes objects from files, directories and
+// standard input: YAML or JSON, multi-document streams and `kind: List`,
+// each object with the place it came from, so that every later error can
+// name the file, the document and the object.
+package manifest
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Stdin is the path that names standard input.
+const Stdin = "-"
+
+// Source is where an object was read: the path as given, the document's
+// index in the file (from 0), and for an item of a List its index there.
+type Source struct {
+	File  string `json:"file"`
+	Index int    `json:"index"`
+	Item  *int   `json:"item,omitempty"`
+	// Line is the 1-based line where the document starts (0 if unknown).
+	Line int `json:"-"`
+}
+
+// String renders the source for messages: "psp.yaml: document 2, item 0".
+func (s Source) String() string {
+	out := s.File + ": document " + strconv.Itoa(s.Index)
+	if s.Item != nil {
+		out += ", item " + strconv.Itoa(*s.Item)
+	}
+	if s.Line > 0 {
+		out += " (line " + strconv.Itoa(s.Line) + ")"
+	}
+	return out
+}
+
+// Document is one Kubernetes object as read, before it is decoded into a
+// type: its identity and its JSON.
+type Document struct {
+	Source     Source
+	APIVersion string
+	Kind       string
+	Name       string
+	Namespace  string
+	// Raw is the object as JSON.
+	Raw []byte
+}
+
+// Object names the document's object for messages: "PodSecurityPolicy/restricted".
+func (d Document) Object() string {
+	name := d.Name
+	if name == "" {
+		name = "<unnamed>"
+	}
+	if d.Namespace != "" {
+		name = d.Namespace + "/" + name
+	}
+	return d.Kind + "/" + name
+}
+
+// Error is a problem with one input object: where it is, which object,
+// which field, and what is wrong.
+type Error struct {
+	Source Source
+	Object string // e.g. "PodSecurityPolicy/restricted"; empty when the document did not parse
+	Field  string // e.g. "spec.runAsUser.ranges[0].min"; empty when the object as a whole is wrong
+	Err    error
+}
+
+func (e *Error) Error() string {
+	msg := e.Source.String()
+	if e.Object != "" {
+		msg += ": " + e.Object
+	}
+	if e.Field != "" {
+		msg += ": " + e.Field
+	}
+	return fmt.Sprintf("%s: %v", msg, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
