@@ -13,6 +13,12 @@ import (
 type Result struct {
 	PSSVersion string         `json:"pssVersion"`
 	Policies   []PolicyResult `json:"policies"`
+	// Skipped counts the input objects that are not PSPs, by apiVersion/kind.
+	Skipped map[string]int `json:"skipped,omitempty"`
+	// Problems are the input errors: unreadable files, invalid PSPs.
+	Problems []manifest.Problem `json:"problems,omitempty"`
+	// Warnings are input oddities that the apiserver accepted.
+	Warnings []manifest.Problem `json:"warnings,omitempty"`
 }
 
 // PolicyResult is what one PSP means in PSS terms.

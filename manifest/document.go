@@ -5,6 +5,7 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -79,3 +80,23 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Problem is an input error or warning as data, for machine-readable
+// reports.
+type Problem struct {
+	Source  *Source `json:"source,omitempty"`
+	Object  string  `json:"object,omitempty"`
+	Field   string  `json:"field,omitempty"`
+	Message string  `json:"message"`
+}
+
+// ProblemOf turns an error into a Problem, keeping the location of an
+// *Error.
+func ProblemOf(err error) Problem {
+	var e *Error
+	if errors.As(err, &e) {
+		src := e.Source
+		return Problem{Source: &src, Object: e.Object, Field: e.Field, Message: e.Err.Error()}
+	}
+	return Problem{Message: err.Error()}
+}
