@@ -1,0 +1,46 @@
+GO      ?= go
+BIN     := bin/psp2psa
+FUZZTIME ?= 2m
+
+.PHONY: all build demo test unit lint bench fuzz testservers clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/psp2psa
+
+# The README's first command: build, then run the main job on the demo cluster.
+demo: build
+	./$(BIN) convert testdata/demo
+
+# The whole suite: formatting and vet, the test apiservers (built once and
+# cached), unit and end-to-end tests.
+test: lint testservers
+	$(GO) test -count=1 ./...
+
+# Unit tests only: no apiservers.
+unit:
+	$(GO) test -short ./...
+
+lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+testservers:
+	bash hack/testservers/build.sh
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Every fuzz target, $(FUZZTIME) each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list='^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$target"; \
+	    $(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

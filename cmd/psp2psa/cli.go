@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/alecthomas/kong"
+	"github.com/psp2psa/psp2psa/pss"
+	"github.com/psp2psa/psp2psa/report"
+	"k8s.io/pod-security-admission/api"
+)
+
+// Exit codes, decided here and nowhere else.
+const (
+	exitOK    = 0
+	exitError = 1 // the tool could not do its job (a cluster unreachable, a write failed)
+	exitInput = 2 // bad input or usage
+)
+
+// Globals are the flags every command shares, and the process's streams.
+type Globals struct {
+	Output     string `short:"o" enum:"text,json,yaml,markdown" default:"text" help:"Output format: text, json, yaml or markdown."`
+	PSSVersion string `name:"pss-version" default:"latest" help:"Pod Security Standards version to evaluate and pin labels to: latest or v1.N (latest = the newest this build knows)."`
+
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func (g *Globals) format() report.Format { return report.Format(g.Output) }
+
+func (g *Globals) version() (api.Version, error) {
+	v, err := pss.ParseVersion(g.PSSVersion)
+	if err != nil {
+		return api.Version{}, usageError(err)
+	}
+	return v, nil
+}
+
+type cli struct {
+	Globals
+
+	Convert convertCmd `cmd:"" help:"Map each PodSecurityPolicy to the Pod Security Standards level it allows, with the reason per field."`
+}
+
+// codedError carries the exit code for an error.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+func usageError(err error) error { return &codedError{code: exitInput, err: err} }
+
+// inputError reports that some input was bad while the rest was processed
+// and printed.
+func inputError(n int) error {
+	return &codedError{code: exitInput, err: fmt.Errorf("%d input problem(s), listed above", n)}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := cli{Globals: Globals{stdin: stdin, stdout: stdout, stderr: stderr}}
+	exitCode := -1
+	parser, err := kong.New(&c,
+		kong.Name("psp2psa"),
+		kong.Description("Move a Kubernetes cluster from PodSecurityPolicy to Pod Security Admission without breaking a workload or silently losing a restriction."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exitCode = code }),
+		kong.UsageOnError(),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "psp2psa: %v\n", err)
+		return exitError
+	}
+	ctx, err := parser.Parse(args)
+	if exitCode >= 0 { // --help
+		return exitCode
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "psp2psa: %v\n", err)
+		return exitInput
+	}
+	if err := ctx.Run(&c.Globals); err != nil {
+		fmt.Fprintf(stderr, "psp2psa: %v\n", err)
+		var coded *codedError
+		if errors.As(err, &coded) {
+			return coded.code
+		}
+		return exitError
+	}
+	return exitOK
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/psp2psa/psp2psa/convert"
+	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/psp"
+	"github.com/psp2psa/psp2psa/report"
+)
+
+type convertCmd struct {
+	Paths []string `arg:"" name:"path" help:"PSP manifests: files, directories (recursive) or - for standard input."`
+}
+
+func (c *convertCmd) Run(g *Globals) error {
+	version, err := g.version()
+	if err != nil {
+		return err
+	}
+	docs, readErrs := manifest.Read(c.Paths, g.stdin)
+	load := psp.FromDocuments(docs)
+	result := &convert.Result{PSSVersion: version.String(), Skipped: load.Skipped}
+	for _, p := range load.Policies {
+		r := convert.Convert(p.PSP, version)
+		r.Source, r.APIVersion = p.Source, p.APIVersion
+		result.Policies = append(result.Policies, r)
+	}
+	problems := append(readErrs, load.Errors...)
+	for _, err := range problems {
+		result.Problems = append(result.Problems, manifest.ProblemOf(err))
+	}
+	for _, err := range load.Warnings {
+		result.Warnings = append(result.Warnings, manifest.ProblemOf(err))
+	}
+	if err := report.Convert(g.stdout, g.format(), result); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	printProblems(g, problems, load.Warnings)
+	if len(problems) > 0 {
+		return inputError(len(problems))
+	}
+	return nil
+}
+
+// printProblems lists input problems on stderr, where they do not mix with
+// output meant for machines.
+func printProblems(g *Globals, problems, warnings []error) {
+	for _, err := range problems {
+		fmt.Fprintf(g.stderr, "error: %v\n", err)
+	}
+	for _, err := range warnings {
+		fmt.Fprintf(g.stderr, "warning: %v\n", err)
+	}
+}
