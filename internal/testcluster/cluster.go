@@ -61,12 +61,14 @@ func Start(ctx context.Context, version string) (*Cluster, error) {
 
 // startOnce makes one attempt with fresh ports and a fresh directory; on
 // failure it leaves nothing running or on disk.
-func startOnce(ctx context.Context, version string, bins binaries) (c *Cluster, err error) {
+func startOnce(ctx context.Context, version string, bins binaries) (_ *Cluster, err error) {
 	minor, exact, err := resolveVersion(version)
 	if err != nil {
 		return nil, err
 	}
-	c = &Cluster{minor: minor, version: exact}
+	// c is not the named result: "return nil, err" must not clear it before
+	// the deferred clean-up runs.
+	c := &Cluster{minor: minor, version: exact}
 	defer func() {
 		if err != nil {
 			c.Stop()
