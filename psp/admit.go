@@ -1,0 +1,48 @@
+package psp
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+)
+
+// Admit applies the PSP's defaults to a copy of the pod (MutatePod) and
+// validates the result (ValidatePod), as the 1.24 PodSecurityPolicy
+// admission plugin did for one policy; it never modifies pod or p.
+//
+// Mutated compares the defaulted copy with the original the way the plugin
+// did (apiequality.Semantic.DeepEqual), so it is decided per pod: a default
+// the pod already carries does not count. When the PSP admits the pod, the
+// copy gets the kubernetes.io/psp annotation, which does not count as a
+// mutation either.
+//
+// Besides the PSP's own rules, Errors holds the core validation rules a
+// PSP default can break (CoreSecurityContextErrors), because the server
+// rejected such pods. A PSP whose strategies 1.24 could not build (unknown
+// rule, MustRunAs without ranges or SELinux options) admits nothing; its
+// errors carry "podSecurityPolicy.spec..." paths.
+//
+// Ephemeral containers are defaulted and checked like the others, as the
+// 1.24 provider did. (The 1.24 server itself refused them on pod create and
+// did not run PSP on the ephemeralcontainers subresource.)
+func Admit(p *PodSecurityPolicy, pod *corev1.Pod) Admission {
+	candidate := pod.DeepCopy()
+	prov, errs := newProvider(p)
+	if len(errs) > 0 {
+		return Admission{Pod: candidate, Errors: errs}
+	}
+
+	prov.mutatePod(candidate)
+	errs = append(prov.validatePod(candidate), CoreSecurityContextErrors(candidate)...)
+	admission := Admission{
+		Pod:     candidate,
+		Mutated: !apiequality.Semantic.DeepEqual(pod, candidate),
+		Errors:  errs,
+	}
+	if admission.Admitted() {
+		if candidate.Annotations == nil {
+			candidate.Annotations = map[string]string{}
+		}
+		candidate.Annotations[ValidatedPSPAnnotation] = p.Name
+	}
+	return admission
+}
