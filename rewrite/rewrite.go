@@ -1,0 +1,212 @@
+// Package rewrite applies field edits to Kubernetes manifest files and
+// keeps everything else as it was: documents that are not edited come out
+// byte for byte, and edited ones keep their comments, key order, quoting,
+// indentation and blank lines wherever the edit does not reach.
+//
+// Documents are numbered as Span describes. An edited YAML document is
+// parsed with kyaml, edited as a node tree, re-encoded, and merged back
+// into the original text line by line (see merge3), so only the lines the
+// edit changes differ. A file that is one JSON value is rewritten as JSON,
+// in its key order and indentation.
+package rewrite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Set sets the field at Path, below the document root (or below the List
+// item), to Value. Path elements are field names taken literally, or
+// "[key=value]" to pick an existing list item, kyaml style:
+// {"spec", "template", "spec", "containers", "[name=web]", "securityContext", "runAsNonRoot"}.
+// Missing mappings on the way are created; missing list items are an
+// error. Value is JSON-compatible: nil, bool, int, int32, int64, float64,
+// string, []string, []any, map[string]string or map[string]any.
+type Set struct {
+	Path  []string
+	Value any
+}
+
+// Delete removes the field at Path, if it is there. Mappings the delete
+// leaves empty are removed too ("annotations: {}" would mean the same).
+type Delete struct {
+	Path []string
+}
+
+// Edit is the changes to one document of a file, or with Item to one item
+// of the document's `kind: List`. Deletes apply before Sets.
+type Edit struct {
+	Document int
+	Item     *int
+	Sets     []Set
+	Deletes  []Delete
+}
+
+// File returns data with the edits applied. Applying the same edits to the
+// result returns it unchanged.
+func File(data []byte, edits []Edit) ([]byte, error) {
+	if isJSON(data) {
+		return jsonFile(data, edits)
+	}
+	spans, err := Split(data)
+	if err != nil {
+		return nil, err
+	}
+	byDoc := make(map[int][]Edit)
+	for _, e := range edits {
+		if e.Document < 0 || e.Document >= len(spans) {
+			return nil, fmt.Errorf("document %d: the file has documents 0 to %d", e.Document, len(spans)-1)
+		}
+		byDoc[e.Document] = append(byDoc[e.Document], e)
+	}
+	var out bytes.Buffer
+	pos := 0
+	for _, s := range spans {
+		docEdits, ok := byDoc[s.Index]
+		if !ok {
+			continue
+		}
+		text, err := rewriteDocument(string(data[s.Start:s.End]), string(data), docEdits)
+		if err != nil {
+			return nil, fmt.Errorf("document %d (line %d): %w", s.Index, s.Line, err)
+		}
+		out.Write(data[pos:s.Start])
+		out.WriteString(text)
+		pos = s.End
+	}
+	out.Write(data[pos:])
+	return out.Bytes(), nil
+}
+
+// rewriteDocument applies edits to one YAML document's text.
+// file is the whole file, for the layout of a document that shows none.
+func rewriteDocument(text, file string, edits []Edit) (string, error) {
+	crlf := strings.Contains(text, "\r\n")
+	ours := text
+	if crlf {
+		ours = strings.ReplaceAll(text, "\r\n", "\n")
+	}
+	doc, err := parseDocument(ours)
+	if err != nil {
+		return "", err
+	}
+	l := deriveLayout(ours, file)
+	base, err := encode(doc, l)
+	if err != nil {
+		return "", err
+	}
+	if err := applyEdits(doc, edits); err != nil {
+		return "", err
+	}
+	theirs, err := encode(doc, l)
+	if err != nil {
+		return "", err
+	}
+	if theirs == base {
+		return text, nil
+	}
+	merged := merge3(base, ours, theirs)
+	if !sameText(merged, doc) {
+		merged = theirs // the merge misplaced something: keep the edit, lose the original's look
+	}
+	if crlf {
+		merged = strings.ReplaceAll(merged, "\n", "\r\n")
+	}
+	return merged, nil
+}
+
+// parseDocument parses one YAML document into its document node.
+func parseDocument(text string) (*yaml.Node, error) {
+	rn, err := yaml.Parse(text)
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("the document is empty")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parsing YAML: %w", err)
+	}
+	doc := rn.Document()
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("the document is not a mapping")
+	}
+	return doc, nil
+}
+
+// sameText tells whether text parses to the same data as doc.
+func sameText(text string, doc *yaml.Node) bool {
+	parsed, err := parseDocument(text)
+	return err == nil && sameValue(parsed, doc)
+}
+
+// applyEdits applies edits to a document node, in order.
+func applyEdits(doc *yaml.Node, edits []Edit) error {
+	for _, e := range edits {
+		target, err := editTarget(doc.Content[0], e.Item)
+		if err != nil {
+			return err
+		}
+		for _, d := range e.Deletes {
+			if err := applyDelete(target, d); err != nil {
+				return err
+			}
+		}
+		for _, s := range e.Sets {
+			if err := applySet(target, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// editTarget is the object an edit applies to: the document's root, or
+// one item of its List.
+func editTarget(root *yaml.Node, item *int) (*yaml.Node, error) {
+	if item == nil {
+		return root, nil
+	}
+	i := keyIndex(root, "items")
+	if i < 0 || root.Content[i+1].Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("item %d: the document has no items list", *item)
+	}
+	items := root.Content[i+1].Content
+	if *item < 0 || *item >= len(items) {
+		return nil, fmt.Errorf("item %d: the list has %d items", *item, len(items))
+	}
+	if items[*item].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("item %d: is a %s, not an object", *item, kindName(items[*item]))
+	}
+	return items[*item], nil
+}
+
+// jsonFile applies edits to a file that is one JSON value: document 0.
+func jsonFile(data []byte, edits []Edit) ([]byte, error) {
+	for _, e := range edits {
+		if e.Document != 0 {
+			return nil, fmt.Errorf("document %d: a JSON file has only document 0", e.Document)
+		}
+	}
+	doc, err := parseDocument(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("document 0: %w", err)
+	}
+	var before bytes.Buffer
+	if err := writeJSON(&before, doc); err != nil {
+		return nil, err
+	}
+	if err := applyEdits(doc, edits); err != nil {
+		return nil, fmt.Errorf("document 0: %w", err)
+	}
+	var after bytes.Buffer
+	if err := writeJSON(&after, doc); err != nil {
+		return nil, err
+	}
+	if bytes.Equal(before.Bytes(), after.Bytes()) {
+		return data, nil
+	}
+	return encodeJSON(doc, data)
+}

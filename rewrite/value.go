@@ -1,0 +1,111 @@
+package rewrite
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// valueNode turns a JSON-compatible Go value into a YAML node in block
+// style. Strings that a YAML 1.1 reader (which Kubernetes' sigs.k8s.io/yaml
+// is) would take for another type are double-quoted.
+func valueNode(v any) (*yaml.Node, error) {
+	switch v := v.(type) {
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagNull, Value: "null"}, nil
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagBool, Value: strconv.FormatBool(v)}, nil
+	case int:
+		return intNode(int64(v)), nil
+	case int32:
+		return intNode(int64(v)), nil
+	case int64:
+		return intNode(v), nil
+	case float64:
+		return floatNode(v)
+	case string:
+		return stringNode(v), nil
+	case []string:
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq}
+		for _, s := range v {
+			seq.Content = append(seq.Content, stringNode(s))
+		}
+		return seq, nil
+	case []any:
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: yaml.NodeTagSeq}
+		for i, item := range v {
+			n, err := valueNode(item)
+			if err != nil {
+				return nil, fmt.Errorf("item %d: %w", i, err)
+			}
+			seq.Content = append(seq.Content, n)
+		}
+		return seq, nil
+	case map[string]string:
+		m := make(map[string]any, len(v))
+		for k, s := range v {
+			m[k] = s
+		}
+		return mapNode(m)
+	case map[string]any:
+		return mapNode(v)
+	}
+	return nil, fmt.Errorf("unsupported value type %T", v)
+}
+
+func intNode(v int64) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagInt, Value: strconv.FormatInt(v, 10)}
+}
+
+// floatNode writes integral floats (as encoding/json decodes every number)
+// as integers, so a value read from JSON keeps its Kubernetes type.
+func floatNode(v float64) (*yaml.Node, error) {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return nil, fmt.Errorf("value %v is not JSON-compatible", v)
+	}
+	if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+		return intNode(int64(v)), nil
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagFloat, Value: strconv.FormatFloat(v, 'g', -1, 64)}, nil
+}
+
+func stringNode(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: s}
+	if yaml.IsYaml1_1NonString(n) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+// mapNode builds a block mapping with its keys sorted, since Go maps have
+// no order to keep.
+func mapNode(m map[string]any) (*yaml.Node, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap}
+	for _, k := range keys {
+		n, err := valueNode(m[k])
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", k, err)
+		}
+		out.Content = append(out.Content, stringNode(k), n)
+	}
+	return out, nil
+}
+
+// sameValue tells whether two nodes hold the same data, whatever their
+// style, so that setting a field to the value it has leaves its text alone.
+func sameValue(a, b *yaml.Node) bool {
+	var va, vb any
+	if a.Decode(&va) != nil || b.Decode(&vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
+}
