@@ -14,7 +14,8 @@ import (
 const Stdin = "-"
 
 // Source is where an object was read: the path as given, the document's
-// index in the file (from 0), and for an item of a List its index there.
+// index in the file (from 0; FileIndex for a problem with the whole file),
+// and for an item of a List its index there.
 type Source struct {
 	File  string `json:"file"`
 	Index int    `json:"index"`
@@ -25,6 +26,9 @@ type Source struct {
 
 // String renders the source for messages: "psp.yaml: document 2, item 0".
 func (s Source) String() string {
+	if s.Index < 0 {
+		return s.File
+	}
 	out := s.File + ": document " + strconv.Itoa(s.Index)
 	if s.Item != nil {
 		out += ", item " + strconv.Itoa(*s.Item)

@@ -1,0 +1,201 @@
+package manifest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// StdinFile is the Source.File of objects read from standard input.
+const StdinFile = "<stdin>"
+
+// FileIndex is the Source.Index of an error about a whole file or path
+// (missing, unreadable) rather than one of its documents.
+const FileIndex = -1
+
+// readBufferSize is the read buffer of one file; lines longer than this
+// still work, they are only assembled from several reads.
+const readBufferSize = 64 << 10
+
+// Read reads every Kubernetes object in paths: files, directories (walked
+// recursively in lexical order, reading only .yaml, .yml and .json files
+// and skipping hidden entries such as .git) and Stdin ("-") for stdin.
+// A file named explicitly is read whatever its extension. Files hold YAML
+// or JSON, possibly several documents; a List (kind List or any kind
+// ending in List with an items array) yields one Document per item.
+//
+// Problems are returned as *Error values, one per file or document, and
+// never stop the reading of other documents or files.
+func Read(paths []string, stdin io.Reader) ([]Document, []error) {
+	r := &reader{stdin: stdin}
+	for _, p := range paths {
+		r.readPath(p)
+	}
+	return r.docs, r.errs
+}
+
+// reader collects the documents and errors of one Read call.
+type reader struct {
+	stdin     io.Reader
+	stdinUsed bool
+	docs      []Document
+	errs      []error
+}
+
+func (r *reader) fail(src Source, object, field string, err error) {
+	r.errs = append(r.errs, &Error{Source: src, Object: object, Field: field, Err: err})
+}
+
+func (r *reader) failFile(file string, err error) {
+	r.fail(Source{File: file, Index: FileIndex}, "", "", err)
+}
+
+func (r *reader) readPath(path string) {
+	if path == Stdin {
+		r.readStdin()
+		return
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		r.failFile(path, err)
+		return
+	}
+	if info.IsDir() {
+		r.readDir(path)
+		return
+	}
+	r.readFile(path)
+}
+
+func (r *reader) readStdin() {
+	switch {
+	case r.stdin == nil:
+		r.failFile(StdinFile, errors.New("standard input is not available"))
+	case r.stdinUsed:
+		r.failFile(StdinFile, errors.New("standard input named more than once"))
+	default:
+		r.stdinUsed = true
+		r.readStream(StdinFile, r.stdin)
+	}
+}
+
+// readDir walks root in lexical order. Symbolic links to files are read;
+// links to directories are not followed, so a link cycle cannot loop.
+func (r *reader) readDir(root string) {
+	// The callback records every problem itself and never stops the walk,
+	// so WalkDir has no error of its own to return.
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			r.failFile(path, err)
+			if d != nil && d.IsDir() && path != root {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if path != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !hasManifestExtension(path) {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			info, err := os.Stat(path)
+			if err != nil {
+				r.failFile(path, err)
+				return nil
+			}
+			if !info.Mode().IsRegular() {
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
+			return nil
+		}
+		r.readFile(path)
+		return nil
+	})
+}
+
+func hasManifestExtension(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+func (r *reader) readFile(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		r.failFile(path, err)
+		return
+	}
+	defer f.Close()
+	r.readStream(path, f)
+}
+
+// readStream reads one file's documents. A stream whose first non-blank
+// character is '{' is JSON (one or more concatenated values), as kubectl
+// decides; anything else is YAML, which also covers JSON documents
+// between --- separators.
+func (r *reader) readStream(file string, in io.Reader) {
+	br := bufio.NewReaderSize(in, readBufferSize)
+	skipBOM(br)
+	if startsWithJSONObject(br) {
+		r.readJSONStream(file, br)
+		return
+	}
+	r.readYAMLStream(file, br)
+}
+
+// skipBOM drops a UTF-8 byte order mark, which editors on Windows write
+// and which neither YAML nor JSON decoders accept.
+func skipBOM(br *bufio.Reader) {
+	if b, err := br.Peek(3); err == nil && string(b) == "\xef\xbb\xbf" {
+		_, _ = br.Discard(3)
+	}
+}
+
+// startsWithJSONObject peeks, without consuming, at the first non-blank
+// byte of the buffered prefix of the stream.
+func startsWithJSONObject(br *bufio.Reader) bool {
+	for n := 512; ; n *= 2 {
+		if n > readBufferSize {
+			n = readBufferSize
+		}
+		b, err := br.Peek(n)
+		for _, c := range b {
+			switch c {
+			case ' ', '\t', '\r', '\n':
+				continue
+			}
+			return c == '{'
+		}
+		if err != nil || n == readBufferSize {
+			return false
+		}
+	}
+}
+
+// SyntaxError is a document that is not valid YAML or JSON.
+type SyntaxError struct {
+	Format string // "YAML" or "JSON"
+	// Line is the 1-based line of the problem in the file, 0 if the
+	// parser did not say.
+	Line int
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("invalid %s at line %d: %s", e.Format, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("invalid %s: %s", e.Format, e.Msg)
+}

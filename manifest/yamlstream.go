@@ -1,0 +1,342 @@
+package manifest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"sigs.k8s.io/yaml"
+)
+
+// yamlChunk is the text of one YAML document of a stream.
+type yamlChunk struct {
+	index     int
+	startLine int // file line of the chunk's first line
+	// contentLine is the first line that is not blank, a comment, a
+	// directive or a bare "---": where the user sees the document begin.
+	// 0 means the document is empty.
+	contentLine int
+	data        []byte
+}
+
+// yamlSplitter cuts a YAML stream into documents line by line, so that a
+// large stream is never held in memory as a whole and every document
+// knows its lines in the file.
+//
+// A document starts at a "---" line and ends at the next "---" or at a
+// "..." line, as in YAML itself: a "---" preceded only by comments opens
+// the first document rather than closing an empty one, so a licence
+// header does not shift the document indexes.
+type yamlSplitter struct {
+	in        *bufio.Reader
+	line      int // lines read so far
+	nextIndex int
+	cur       yamlChunk
+	hasMarker bool // cur began with its own "---"
+	lineBuf   []byte
+	done      bool
+}
+
+func newYAMLSplitter(in *bufio.Reader) *yamlSplitter {
+	return &yamlSplitter{in: in, cur: yamlChunk{startLine: 1}}
+}
+
+// next returns the next document, or io.EOF after the last one. The
+// chunk's data is only valid until the following call.
+func (s *yamlSplitter) next() (yamlChunk, error) {
+	for !s.done {
+		line, err := s.readLine()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return yamlChunk{}, err
+		}
+		if len(line) > 0 {
+			s.line++
+			if c, ok := s.addLine(line); ok {
+				return c, nil
+			}
+		}
+		if err != nil { // io.EOF
+			s.done = true
+			if len(s.cur.data) > 0 {
+				return s.emit(s.line+1, false), nil
+			}
+		}
+	}
+	return yamlChunk{}, io.EOF
+}
+
+// readLine returns the next line with its newline, however long.
+func (s *yamlSplitter) readLine() ([]byte, error) {
+	s.lineBuf = s.lineBuf[:0]
+	for {
+		part, err := s.in.ReadSlice('\n')
+		s.lineBuf = append(s.lineBuf, part...)
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return s.lineBuf, err
+		}
+	}
+}
+
+// addLine adds one line to the current document and returns the finished
+// document when the line closes it.
+func (s *yamlSplitter) addLine(line []byte) (yamlChunk, bool) {
+	switch {
+	case isMarker(line, "---"):
+		if s.cur.contentLine == 0 && !s.hasMarker {
+			// Only comments so far: this marker opens the current document.
+			s.hasMarker = true
+			s.appendLine(line, true)
+			return yamlChunk{}, false
+		}
+		done := s.emit(s.line, true)
+		s.appendLine(line, true)
+		return done, true
+	case isMarker(line, "..."):
+		s.appendLine(line, false)
+		if s.cur.contentLine == 0 && !s.hasMarker {
+			s.cur.data = s.cur.data[:0]
+			s.cur.startLine = s.line + 1
+			return yamlChunk{}, false
+		}
+		return s.emit(s.line+1, false), true
+	default:
+		s.appendLine(line, false)
+		return yamlChunk{}, false
+	}
+}
+
+func (s *yamlSplitter) appendLine(line []byte, marker bool) {
+	s.cur.data = append(s.cur.data, line...)
+	if s.cur.contentLine != 0 {
+		return
+	}
+	text := line
+	if marker {
+		text = line[3:]
+	}
+	if hasContent(text, s.hasMarker || marker) {
+		s.cur.contentLine = s.line
+	}
+}
+
+// emit finishes the current document and starts the next one at
+// nextStart, which opens with a "---" when marker is set.
+func (s *yamlSplitter) emit(nextStart int, marker bool) yamlChunk {
+	done := s.cur
+	done.index = s.nextIndex
+	s.nextIndex++
+	// The finished chunk keeps its bytes; the next one starts a new
+	// buffer so that callers may keep done.data while reading on.
+	s.cur = yamlChunk{startLine: nextStart}
+	s.hasMarker = marker
+	return done
+}
+
+// isMarker reports whether line is the document marker m ("---" or "...")
+// at column 0, alone or followed by blanks, a comment or content.
+func isMarker(line []byte, m string) bool {
+	if !bytes.HasPrefix(line, []byte(m)) {
+		return false
+	}
+	if len(line) == len(m) {
+		return true
+	}
+	switch line[len(m)] {
+	case ' ', '\t', '\r', '\n':
+		return true
+	}
+	return false
+}
+
+// hasContent reports whether a line holds YAML content: not blank, not a
+// comment, and (before the document's "---") not a directive.
+func hasContent(line []byte, afterMarker bool) bool {
+	text := bytes.TrimLeft(line, " \t\r\n")
+	if len(text) == 0 || text[0] == '#' {
+		return false
+	}
+	if !afterMarker && line[0] == '%' {
+		return false
+	}
+	return true
+}
+
+// yamlBatch is how many documents are converted in parallel at a time:
+// enough to keep every core busy, few enough to bound memory.
+const yamlBatch = 256
+
+// readYAMLStream reads the documents of a YAML stream. Splitting is
+// sequential; converting (most of the time goes to the YAML parser) runs
+// in parallel over batches of documents, and results are added in stream
+// order, so the output does not depend on scheduling.
+func (r *reader) readYAMLStream(file string, in *bufio.Reader) {
+	split := newYAMLSplitter(in)
+	batch := make([]yamlChunk, 0, yamlBatch)
+	for {
+		c, err := split.next()
+		if err != nil {
+			r.convertYAMLBatch(file, batch)
+			if !errors.Is(err, io.EOF) {
+				r.fail(Source{File: file, Index: split.nextIndex, Line: split.line}, "", "", fmt.Errorf("reading: %w", err))
+			}
+			return
+		}
+		if c.contentLine == 0 { // empty or comment-only: skipped, index kept
+			continue
+		}
+		batch = append(batch, c)
+		if len(batch) == yamlBatch {
+			r.convertYAMLBatch(file, batch)
+			batch = batch[:0]
+		}
+	}
+}
+
+func (r *reader) convertYAMLBatch(file string, batch []yamlChunk) {
+	results := make([]reader, len(batch))
+	parallel(len(batch), func(i int) { results[i].addYAMLChunk(file, batch[i]) })
+	for _, res := range results {
+		r.docs = append(r.docs, res.docs...)
+		r.errs = append(r.errs, res.errs...)
+	}
+}
+
+// parallel runs f(0..n-1) on all cores and waits.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// addYAMLChunk converts one non-empty document.
+func (r *reader) addYAMLChunk(file string, c yamlChunk) {
+	src := Source{File: file, Index: c.index, Line: c.contentLine}
+	js, err := yamlToJSON(c.data)
+	if err != nil {
+		r.fail(src, "", "", yamlSyntaxError(err, c.startLine))
+		return
+	}
+	obj, err := readTopLevel(json.NewDecoder(bytes.NewReader(js)), nil)
+	if err != nil {
+		r.failField(src, err)
+		return
+	}
+	if obj == nil { // a null document is empty
+		return
+	}
+	var itemLines []int
+	if obj.isList() {
+		itemLines = yamlItemLines(c.data, c.startLine, len(obj.items))
+	}
+	r.addObject(src, obj, js, itemLines)
+}
+
+// yamlToJSON converts like kubectl does (sigs.k8s.io/yaml), and turns a
+// parser panic into an error: malformed input must never crash the tool.
+func yamlToJSON(data []byte) (js []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("YAML parser failed: %v", p)
+		}
+	}()
+	return yaml.YAMLToJSON(data)
+}
+
+var yamlErrorLine = regexp.MustCompile(`line (\d+)`)
+
+// yamlSyntaxError rewrites the parser's line numbers, which count from the
+// start of the document, into lines of the file.
+func yamlSyntaxError(err error, startLine int) *SyntaxError {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "error converting YAML to JSON: ")
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	se := &SyntaxError{Format: "YAML"}
+	msg = yamlErrorLine.ReplaceAllStringFunc(msg, func(m string) string {
+		n, convErr := strconv.Atoi(strings.TrimPrefix(m, "line "))
+		if convErr != nil {
+			return m
+		}
+		fileLine := startLine + n - 1
+		if se.Line == 0 {
+			se.Line = fileLine
+		}
+		return "line " + strconv.Itoa(fileLine)
+	})
+	// The first line number moves into Line; the message keeps the rest.
+	if se.Line > 0 {
+		msg = strings.TrimPrefix(msg, "line "+strconv.Itoa(se.Line)+": ")
+	}
+	se.Msg = msg
+	return se
+}
+
+// yamlItemLines finds the file lines where the n items of a List start,
+// as kubectl prints them: a top-level "items:" key followed by a block
+// sequence. It returns nil when the layout is anything else, and callers
+// then use the document's line.
+func yamlItemLines(data []byte, startLine, n int) []int {
+	var starts []int
+	inItems := false
+	indent := -1
+	for lineNo := startLine; len(data) > 0; lineNo++ {
+		var l []byte
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			l, data = data[:i+1], data[i+1:]
+		} else {
+			l, data = data, nil
+		}
+		if !inItems {
+			inItems = isItemsKey(l)
+			continue
+		}
+		trimmed := bytes.TrimLeft(l, " ")
+		if text := bytes.TrimSpace(trimmed); len(text) == 0 || text[0] == '#' {
+			continue
+		}
+		col := len(l) - len(trimmed)
+		if indent < 0 {
+			indent = col
+		}
+		if col < indent || (col == indent && !isSequenceEntry(trimmed)) {
+			break
+		}
+		if col == indent {
+			starts = append(starts, lineNo)
+		}
+	}
+	if len(starts) != n {
+		return nil
+	}
+	return starts
+}
+
+func isItemsKey(line []byte) bool {
+	rest, ok := bytes.CutPrefix(line, []byte("items:"))
+	if !ok {
+		return false
+	}
+	rest = bytes.TrimSpace(rest)
+	return len(rest) == 0 || rest[0] == '#'
+}
+
+func isSequenceEntry(trimmed []byte) bool {
+	return len(trimmed) > 0 && trimmed[0] == '-' &&
+		(len(trimmed) == 1 || trimmed[1] == ' ' || trimmed[1] == '\n' || trimmed[1] == '\r' || trimmed[1] == '\t')
+}
