@@ -132,8 +132,8 @@ func TestReadStream(t *testing.T) {
 			wantDocs: []string{"0 L1 v1/ConfigMap a", "1 L8 v1/ConfigMap b"},
 		},
 		{
-			name:  "kind List expands into its items with their lines",
-			input: "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: s\nkind: List\nmetadata:\n  resourceVersion: \"\"\n",
+			name:     "kind List expands into its items with their lines",
+			input:    "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: s\nkind: List\nmetadata:\n  resourceVersion: \"\"\n",
 			wantDocs: []string{"0.0 L3 v1/ConfigMap a", "0.1 L7 v1/Secret s"},
 		},
 		{
@@ -147,8 +147,8 @@ func TestReadStream(t *testing.T) {
 			wantDocs: []string{"0.0 L2 v1/ConfigMap a"},
 		},
 		{
-			name:  "list item without kind is an error naming the item",
-			input: "apiVersion: policy/v1beta1\nkind: PodSecurityPolicyList\nitems:\n- metadata: {name: p}\n- apiVersion: policy/v1beta1\n  kind: PodSecurityPolicy\n  metadata: {name: q}\n",
+			name:     "list item without kind is an error naming the item",
+			input:    "apiVersion: policy/v1beta1\nkind: PodSecurityPolicyList\nitems:\n- metadata: {name: p}\n- apiVersion: policy/v1beta1\n  kind: PodSecurityPolicy\n  metadata: {name: q}\n",
 			wantDocs: []string{"0.1 L5 policy/v1beta1/PodSecurityPolicy q"},
 			wantErrs: []string{"<stdin>: document 0, item 0 (line 4): kind: the list item has no kind (raw API list responses omit it; kubectl get -o yaml/json sets it)"},
 		},
