@@ -163,6 +163,30 @@ func applyChange(t *corev1.PodTemplateSpec, ch Change) error {
 	return nil
 }
 
+// Path is where the change sets its value, below the pod template, as
+// path elements with containers picked by name:
+// {"spec", "containers", "[name=web]", "securityContext", "runAsNonRoot"}.
+// It is nil for a change that only removes an annotation.
+func (c Change) Path() []string {
+	if c.Field == "" {
+		return nil
+	}
+	path := []string{"spec"}
+	if c.Container != "" {
+		path = append(path, c.ContainerKind, "[name="+c.Container+"]")
+	}
+	return append(path, strings.Split(c.Field, ".")...)
+}
+
+// AnnotationPath is the annotation the change removes, below the pod
+// template ({"metadata", "annotations", key}), or nil.
+func (c Change) AnnotationPath() []string {
+	if c.RemoveAnnotation == "" {
+		return nil
+	}
+	return []string{"metadata", "annotations", c.RemoveAnnotation}
+}
+
 // place names where the change applies, for messages.
 func (c Change) place() string {
 	where := "spec"
