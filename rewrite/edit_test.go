@@ -262,7 +262,28 @@ spec:
 			name:  "file without a final newline",
 			in:    "kind: Pod\nspec:\n  hostPID: true",
 			edits: []Edit{{Sets: []Set{{Path: []string{"spec", "hostPID"}, Value: false}}}},
-			want:  "kind: Pod\nspec:\n  hostPID: false\n",
+			want:  "kind: Pod\nspec:\n  hostPID: false",
+		},
+		{
+			// Merging the new field beside lines indented unlike the rest
+			// would not parse; the document is written re-encoded instead.
+			name: "inconsistent indentation falls back to the re-encoded document",
+			in: `kind: Pod
+spec:
+  containers:
+  - name: web
+    securityContext:
+        privileged: true
+`,
+			edits: []Edit{{Sets: []Set{{Path: path(webContainer, []string{"securityContext", "runAsNonRoot"}), Value: true}}}},
+			want: `kind: Pod
+spec:
+  containers:
+  - name: web
+    securityContext:
+      privileged: true
+      runAsNonRoot: true
+`,
 		},
 		{
 			name: "List item addressed by Item",

@@ -107,7 +107,7 @@ func conflicts(f, e change) bool {
 }
 
 // merge3 applies the edits (base→theirs) to ours, keeping ours' lines
-// wherever the edits do not reach.
+// wherever the edits do not reach. All three texts end in a newline.
 func merge3(base, ours, theirs string) string {
 	baseLines := splitLines(base)
 	formats, edits := detachBlankLines(lineChanges(base, ours)), lineChanges(base, theirs)

@@ -91,6 +91,10 @@ func rewriteDocument(text, file string, edits []Edit) (string, error) {
 	if crlf {
 		ours = strings.ReplaceAll(text, "\r\n", "\n")
 	}
+	noFinalNewline := !strings.HasSuffix(ours, "\n")
+	if noFinalNewline {
+		ours += "\n" // the encoder ends every document with one
+	}
 	doc, err := parseDocument(ours)
 	if err != nil {
 		return "", err
@@ -113,6 +117,9 @@ func rewriteDocument(text, file string, edits []Edit) (string, error) {
 	merged := merge3(base, ours, theirs)
 	if !sameText(merged, doc) {
 		merged = theirs // the merge misplaced something: keep the edit, lose the original's look
+	}
+	if noFinalNewline {
+		merged = strings.TrimSuffix(merged, "\n")
 	}
 	if crlf {
 		merged = strings.ReplaceAll(merged, "\n", "\r\n")
