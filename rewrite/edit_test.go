@@ -3,6 +3,9 @@ package rewrite
 import (
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 )
 
 var (
@@ -192,6 +195,35 @@ spec:
 spec:
   securityContext:
     runAsUser: 1000
+`,
+		},
+		{
+			name: "values of other JSON-compatible types",
+			in: `kind: Pod
+spec:
+  containers:
+  - name: web
+`,
+			edits: []Edit{{Sets: []Set{
+				{Path: path(podSC, []string{"supplementalGroups"}), Value: []int64{3000, 3001}},
+				{Path: path(podSC, []string{"seLinuxOptions"}), Value: map[string]string{"level": "s0:c1", "type": "spc_t"}},
+				{Path: path(webContainer, []string{"securityContext", "seccompProfile"}), Value: corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: ptr.To("audit.json")}},
+			}}},
+			want: `kind: Pod
+spec:
+  containers:
+  - name: web
+    securityContext:
+      seccompProfile:
+        localhostProfile: audit.json
+        type: Localhost
+  securityContext:
+    supplementalGroups:
+    - 3000
+    - 3001
+    seLinuxOptions:
+      level: s0:c1
+      type: spc_t
 `,
 		},
 		{
@@ -453,8 +485,8 @@ spec:
 		{
 			name:  "value that is not JSON-compatible",
 			in:    pod,
-			edits: []Edit{{Sets: []Set{{Path: []string{"spec", "x"}, Value: struct{}{}}}}},
-			want:  "path spec.x: unsupported value type struct {}",
+			edits: []Edit{{Sets: []Set{{Path: []string{"spec", "x"}, Value: make(chan int)}}}},
+			want:  "path spec.x: value of type chan int is not JSON-compatible",
 		},
 		{
 			name:  "JSON file has only document 0",

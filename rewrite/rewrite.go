@@ -25,8 +25,9 @@ import (
 // "[key=value]" to pick an existing list item, kyaml style:
 // {"spec", "template", "spec", "containers", "[name=web]", "securityContext", "runAsNonRoot"}.
 // Missing mappings on the way are created; missing list items are an
-// error. Value is JSON-compatible: nil, bool, int, int32, int64, float64,
-// string, []string, []any, map[string]string or map[string]any.
+// error. Value is anything that encodes as JSON (bool, int64, string,
+// []string, []int64, map[string]string, map[string]any, an API struct);
+// maps are written with their keys sorted.
 type Set struct {
 	Path  []string
 	Value any

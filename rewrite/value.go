@@ -1,6 +1,8 @@
 package rewrite
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -45,16 +47,36 @@ func valueNode(v any) (*yaml.Node, error) {
 			seq.Content = append(seq.Content, n)
 		}
 		return seq, nil
-	case map[string]string:
-		m := make(map[string]any, len(v))
-		for k, s := range v {
-			m[k] = s
-		}
-		return mapNode(m)
 	case map[string]any:
 		return mapNode(v)
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return intNode(i), nil
+		}
+		f, err := v.Float64()
+		if err != nil {
+			return nil, fmt.Errorf("number %s: %w", v, err)
+		}
+		return floatNode(f)
 	}
-	return nil, fmt.Errorf("unsupported value type %T", v)
+	return viaJSON(v)
+}
+
+// viaJSON handles any other value that encodes as JSON ([]int64,
+// map[string]string, API structs) by encoding it and building the node
+// from the decoded form.
+func viaJSON(v any) (*yaml.Node, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("value of type %T is not JSON-compatible: %w", v, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // keep integers integers
+	var decoded any
+	if err := dec.Decode(&decoded); err != nil {
+		return nil, fmt.Errorf("value of type %T: %w", v, err)
+	}
+	return valueNode(decoded)
 }
 
 func intNode(v int64) *yaml.Node {
