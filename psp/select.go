@@ -1,0 +1,165 @@
+package psp
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Requester is who sends the pod create request: a person or CI system
+// for a bare Pod, the controller for the pods a controller makes.
+type Requester struct {
+	User UserInfo `json:"user"`
+}
+
+// Decision is which PSP admits a pod, as the 1.24 PodSecurityPolicy
+// admission plugin chose it (computeSecurityContext).
+type Decision struct {
+	// Policy is the admitting PSP's name; "" when the pod is rejected.
+	Policy string
+	// Mutated reports that the admitting PSP changed the pod.
+	Mutated bool
+	// Pod is the admitted pod as the PSP left it (defaults applied and the
+	// kubernetes.io/psp annotation set); nil when the pod is rejected.
+	Pod *corev1.Pod
+	// Rejections are the PSPs tried that do not admit the pod, in the
+	// order tried. The plugin's error message lists only the authorized
+	// ones.
+	Rejections []Rejection
+	// Unauthorized are the PSPs tried that admit the pod but that neither
+	// the pod's service account nor the requester may use, in the order
+	// tried.
+	Unauthorized []string
+}
+
+// Rejection is why one PSP does not admit a pod.
+type Rejection struct {
+	Policy string
+	// Authorized reports that the pod's service account or the requester
+	// may use the PSP.
+	Authorized bool
+	Errors     field.ErrorList
+}
+
+// Select runs PSP admission for a pod over all policies, as
+// computeSecurityContext does on pod create: policies in name order, each
+// applied to a copy of the pod and validated; a PSP that admits the pod
+// counts only if authorized(name) (see Authorizer.ForPod); the first
+// authorized PSP that admits the pod unchanged wins at once, else the first
+// authorized one that admits it with changes. Policies after an immediate
+// winner are not tried, so Rejections and Unauthorized then list only the
+// ones before it. With no policy at all the pod is rejected, as the plugin
+// does.
+func Select(policies []*PodSecurityPolicy, pod *corev1.Pod, authorized func(pspName string) bool) Decision {
+	var d Decision
+	var mutating *Admission
+	for _, p := range byName(policies) {
+		a := Admit(p, pod)
+		if !a.Admitted() {
+			d.Rejections = append(d.Rejections, Rejection{Policy: p.Name, Authorized: authorized(p.Name), Errors: a.Errors})
+			continue
+		}
+		if !authorized(p.Name) {
+			d.Unauthorized = append(d.Unauthorized, p.Name)
+			continue
+		}
+		if !a.Mutated {
+			d.Policy, d.Pod = p.Name, a.Pod
+			return d
+		}
+		if mutating == nil {
+			mutating = &a
+			d.Policy = p.Name
+		}
+	}
+	if mutating != nil {
+		d.Mutated, d.Pod = true, mutating.Pod
+	}
+	return d
+}
+
+// byName sorts a copy of the policies by name; policies with the same
+// name keep their order, as the plugin's stable sort keeps the lister's.
+func byName(policies []*PodSecurityPolicy) []*PodSecurityPolicy {
+	sorted := append([]*PodSecurityPolicy(nil), policies...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	return sorted
+}
+
+// Requester modes for ControllerIdentity.
+const (
+	// ModeServiceAccounts: the controller manager runs with
+	// --use-service-account-credentials, each controller as its own
+	// service account in kube-system (the kubeadm default).
+	ModeServiceAccounts = "serviceaccounts"
+	// ModeManager: every controller acts as system:kube-controller-manager.
+	ModeManager = "manager"
+	// Literal identities: "user:NAME" or "sa:NAMESPACE:NAME".
+	modeUserPrefix = "user:"
+	modeSAPrefix   = "sa:"
+
+	// ControllerManagerUser is the controller manager's own identity.
+	ControllerManagerUser = "system:kube-controller-manager"
+	controllerNamespace   = "kube-system"
+)
+
+// ErrNoController is returned for a kind whose pods no built-in controller
+// creates (a bare Pod, or a custom resource's operator): only a literal
+// identity can name their requester.
+var ErrNoController = errors.New("no built-in controller creates these pods")
+
+// podCreators names, for each workload kind, the kube-controller-manager
+// controller that creates its pods and the service account it runs as
+// (cmd/kube-controller-manager/app, ClientOrDie). A Deployment's pods are
+// created by the ReplicaSet controller, a CronJob's by the Job controller.
+var podCreators = map[string]string{
+	"Deployment":            "replicaset-controller",
+	"ReplicaSet":            "replicaset-controller",
+	"StatefulSet":           "statefulset-controller",
+	"DaemonSet":             "daemon-set-controller",
+	"Job":                   "job-controller",
+	"CronJob":               "job-controller",
+	"ReplicationController": "replication-controller",
+}
+
+// ControllerIdentity returns who creates the pods of a workload kind
+// (a controller kind, or the owner kind of a controller-made Pod) under a
+// mode: ModeServiceAccounts, ModeManager, "user:NAME" or
+// "sa:NAMESPACE:NAME". Every identity carries system:authenticated, which
+// the apiserver's authenticator adds to each request.
+func ControllerIdentity(kind, mode string) (Requester, error) {
+	switch {
+	case mode == ModeServiceAccounts || mode == ModeManager:
+		controller, ok := podCreators[kind]
+		if !ok {
+			return Requester{}, fmt.Errorf("%s: %w", kind, ErrNoController)
+		}
+		if mode == ModeManager {
+			return authenticated(UserInfo{Name: ControllerManagerUser}), nil
+		}
+		return authenticated(ServiceAccountUser(controllerNamespace, controller)), nil
+	case strings.HasPrefix(mode, modeUserPrefix):
+		name := strings.TrimPrefix(mode, modeUserPrefix)
+		if name == "" {
+			return Requester{}, fmt.Errorf("requester %q: empty user name", mode)
+		}
+		return authenticated(UserInfo{Name: name}), nil
+	case strings.HasPrefix(mode, modeSAPrefix):
+		namespace, name, ok := strings.Cut(strings.TrimPrefix(mode, modeSAPrefix), ":")
+		if !ok || namespace == "" || name == "" || strings.Contains(name, ":") {
+			return Requester{}, fmt.Errorf("requester %q: want sa:NAMESPACE:NAME", mode)
+		}
+		return authenticated(ServiceAccountUser(namespace, name)), nil
+	default:
+		return Requester{}, fmt.Errorf("requester mode %q: want %s, %s, user:NAME or sa:NAMESPACE:NAME", mode, ModeServiceAccounts, ModeManager)
+	}
+}
+
+func authenticated(u UserInfo) Requester {
+	u.Groups = append(u.Groups, AuthenticatedGroup)
+	return Requester{User: u}
+}

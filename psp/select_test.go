@@ -1,0 +1,269 @@
+package psp
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// permissiveSpec allows every pod and defaults nothing.
+func permissiveSpec() PodSecurityPolicySpec {
+	return PodSecurityPolicySpec{
+		Privileged:          true,
+		AllowedCapabilities: []corev1.Capability{AllowAllCapabilities},
+		Volumes:             []FSType{All},
+		HostNetwork:         true, HostPID: true, HostIPC: true,
+		HostPorts:          []HostPortRange{{Min: 0, Max: 65535}},
+		SELinux:            SELinuxStrategyOptions{Rule: SELinuxStrategyRunAsAny},
+		RunAsUser:          RunAsUserStrategyOptions{Rule: RunAsUserStrategyRunAsAny},
+		SupplementalGroups: SupplementalGroupsStrategyOptions{Rule: SupplementalGroupsStrategyRunAsAny},
+		FSGroup:            FSGroupStrategyOptions{Rule: FSGroupStrategyRunAsAny},
+	}
+}
+
+func policy(name string, edit func(*PodSecurityPolicySpec)) *PodSecurityPolicy {
+	spec := permissiveSpec()
+	if edit != nil {
+		edit(&spec)
+	}
+	return &PodSecurityPolicy{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: spec}
+}
+
+// runAsUser1000 admits any pod but gives containers without a user UID 1000.
+func runAsUser1000(s *PodSecurityPolicySpec) {
+	s.RunAsUser = RunAsUserStrategyOptions{Rule: RunAsUserStrategyMustRunAs, Ranges: []IDRange{{Min: 1000, Max: 2000}}}
+}
+
+// unprivileged rejects privileged containers and defaults nothing.
+func unprivileged(s *PodSecurityPolicySpec) { s.Privileged = false }
+
+func testPod(edit func(*corev1.Pod)) *corev1.Pod {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "app"},
+		Spec:       corev1.PodSpec{ServiceAccountName: "web", Containers: []corev1.Container{{Name: "c", Image: "img"}}},
+	}
+	if edit != nil {
+		edit(pod)
+	}
+	return pod
+}
+
+func withUser(uid int64) func(*corev1.Pod) {
+	return func(p *corev1.Pod) { p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{RunAsUser: &uid} }
+}
+
+func privilegedPod(p *corev1.Pod) {
+	yes := true
+	p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: &yes}
+}
+
+func allowAll(string) bool { return true }
+
+func allowOnly(names ...string) func(string) bool {
+	return func(name string) bool {
+		for _, n := range names {
+			if n == name {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func TestSelect(t *testing.T) {
+	tests := []struct {
+		name         string
+		policies     []*PodSecurityPolicy
+		pod          *corev1.Pod
+		authorized   func(string) bool
+		wantPolicy   string
+		wantMutated  bool
+		rejected     []string // Rejections, as "name" or "name (unauthorized)"
+		unauthorized []string
+	}{
+		{
+			name:       "a PSP that admits the pod unchanged wins over an earlier one that mutates it",
+			policies:   []*PodSecurityPolicy{policy("a-defaults-user", runAsUser1000), policy("z-permissive", nil)},
+			pod:        testPod(nil),
+			authorized: allowAll, wantPolicy: "z-permissive",
+		},
+		{
+			name:       "the first mutating PSP by name wins when none admits the pod unchanged",
+			policies:   []*PodSecurityPolicy{policy("b-defaults-user", runAsUser1000), policy("a-defaults-user", runAsUser1000)},
+			pod:        testPod(nil),
+			authorized: allowAll, wantPolicy: "a-defaults-user", wantMutated: true,
+		},
+		{
+			name:       "mutation is per pod: a pod that already carries the default is admitted unchanged",
+			policies:   []*PodSecurityPolicy{policy("a-defaults-user", runAsUser1000), policy("z-permissive", nil)},
+			pod:        testPod(withUser(1000)),
+			authorized: allowAll, wantPolicy: "a-defaults-user",
+		},
+		{
+			name:       "a PSP the pod may not use is passed over and reported",
+			policies:   []*PodSecurityPolicy{policy("a-defaults-user", runAsUser1000), policy("z-permissive", nil)},
+			pod:        testPod(nil),
+			authorized: allowOnly("a-defaults-user"), wantPolicy: "a-defaults-user", wantMutated: true,
+			unauthorized: []string{"z-permissive"},
+		},
+		{
+			name:       "a rejected pod has every PSP's reasons, authorized or not",
+			policies:   []*PodSecurityPolicy{policy("restricted", unprivileged), policy("privileged", nil), policy("baseline", unprivileged)},
+			pod:        testPod(privilegedPod),
+			authorized: allowOnly("restricted"),
+			rejected:   []string{"baseline (unauthorized)", "restricted"}, unauthorized: []string{"privileged"},
+		},
+		{
+			name:       "policies after an immediate winner are not tried",
+			policies:   []*PodSecurityPolicy{policy("c-unprivileged", unprivileged), policy("a-unprivileged", unprivileged), policy("b-permissive", nil)},
+			pod:        testPod(privilegedPod),
+			authorized: allowAll, wantPolicy: "b-permissive",
+			rejected: []string{"a-unprivileged"},
+		},
+		{
+			name: "a PSP whose strategies cannot be built admits nothing",
+			policies: []*PodSecurityPolicy{policy("broken", func(s *PodSecurityPolicySpec) {
+				s.RunAsUser = RunAsUserStrategyOptions{Rule: "MustRunAsRange"}
+			})},
+			pod:        testPod(nil),
+			authorized: allowAll, rejected: []string{"broken"},
+		},
+		{
+			name:       "without any PSP the pod is rejected",
+			pod:        testPod(nil),
+			authorized: allowAll,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			original := tt.pod.DeepCopy()
+			d := Select(tt.policies, tt.pod, tt.authorized)
+			if d.Policy != tt.wantPolicy || d.Mutated != tt.wantMutated {
+				t.Errorf("Select = %q mutated=%v, want %q mutated=%v", d.Policy, d.Mutated, tt.wantPolicy, tt.wantMutated)
+			}
+			var rejected []string
+			for _, r := range d.Rejections {
+				if len(r.Errors) == 0 {
+					t.Errorf("rejection by %s without errors", r.Policy)
+				}
+				name := r.Policy
+				if !r.Authorized {
+					name += " (unauthorized)"
+				}
+				rejected = append(rejected, name)
+			}
+			if !reflect.DeepEqual(rejected, tt.rejected) || !reflect.DeepEqual(d.Unauthorized, tt.unauthorized) {
+				t.Errorf("rejected %v, unauthorized %v; want %v, %v", rejected, d.Unauthorized, tt.rejected, tt.unauthorized)
+			}
+			if (d.Pod == nil) != (tt.wantPolicy == "") {
+				t.Fatalf("Pod = %v for policy %q", d.Pod, d.Policy)
+			}
+			if d.Pod != nil && d.Pod.Annotations[ValidatedPSPAnnotation] != tt.wantPolicy {
+				t.Errorf("admitted pod annotated %q, want %q", d.Pod.Annotations[ValidatedPSPAnnotation], tt.wantPolicy)
+			}
+			if !reflect.DeepEqual(tt.pod, original) {
+				t.Errorf("Select modified the pod it was given")
+			}
+		})
+	}
+}
+
+func TestSelectKeepsTheMutatingWinnersDefaults(t *testing.T) {
+	d := Select([]*PodSecurityPolicy{policy("defaults-user", runAsUser1000)}, testPod(nil), allowAll)
+	sc := d.Pod.Spec.Containers[0].SecurityContext
+	if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 1000 {
+		t.Errorf("admitted pod's container security context = %+v, want runAsUser 1000", sc)
+	}
+}
+
+// TestSelectWithRBAC is the classic PSP surprise: the pod's service account
+// may use only the restricted PSP, but the ReplicaSet controller that
+// creates the pod is bound to the privileged one, so a privileged pod
+// template is admitted under it.
+func TestSelectWithRBAC(t *testing.T) {
+	rbac := rbacFixture{
+		clusterRoles: []rbacv1.ClusterRole{
+			clusterRole("psp:restricted", useRule(policyGroup, "restricted")),
+			clusterRole("psp:privileged", useRule(policyGroup, "privileged")),
+		},
+		crbs: []rbacv1.ClusterRoleBinding{
+			clusterRoleBinding("all-sa", toClusterRole("psp:restricted"), groupSubject("system:serviceaccounts")),
+			clusterRoleBinding("controllers", toClusterRole("psp:privileged"), saSubject("kube-system", "replicaset-controller")),
+		},
+	}
+	a := rbac.authorizer()
+	policies := []*PodSecurityPolicy{policy("restricted", unprivileged), policy("privileged", nil)}
+	pod := testPod(privilegedPod)
+	controller, err := ControllerIdentity("Deployment", ModeServiceAccounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		requester Requester
+		want      string
+	}{
+		{"created by the ReplicaSet controller's service account", controller, "privileged"},
+		{"created by a user without grants", Requester{User: UserInfo{Name: "dev", Groups: []string{AuthenticatedGroup}}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Select(policies, pod, a.ForPod(pod.Namespace, pod.Spec.ServiceAccountName, tt.requester.User))
+			if d.Policy != tt.want {
+				t.Errorf("Select = %q, want %q (rejections %+v)", d.Policy, tt.want, d.Rejections)
+			}
+		})
+	}
+}
+
+func TestControllerIdentity(t *testing.T) {
+	sa := func(ns, name string) UserInfo {
+		return UserInfo{Name: "system:serviceaccount:" + ns + ":" + name,
+			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}}
+	}
+	tests := []struct {
+		name    string
+		kind    string
+		mode    string
+		want    UserInfo
+		wantErr error
+	}{
+		{"Deployment pods are created by the ReplicaSet controller", "Deployment", "serviceaccounts", sa("kube-system", "replicaset-controller"), nil},
+		{"ReplicaSet", "ReplicaSet", "serviceaccounts", sa("kube-system", "replicaset-controller"), nil},
+		{"StatefulSet", "StatefulSet", "serviceaccounts", sa("kube-system", "statefulset-controller"), nil},
+		{"DaemonSet", "DaemonSet", "serviceaccounts", sa("kube-system", "daemon-set-controller"), nil},
+		{"Job", "Job", "serviceaccounts", sa("kube-system", "job-controller"), nil},
+		{"CronJob pods are created by the Job controller", "CronJob", "serviceaccounts", sa("kube-system", "job-controller"), nil},
+		{"ReplicationController", "ReplicationController", "serviceaccounts", sa("kube-system", "replication-controller"), nil},
+		{"manager mode is the controller manager's user", "StatefulSet", "manager",
+			UserInfo{Name: "system:kube-controller-manager", Groups: []string{"system:authenticated"}}, nil},
+		{"a literal user, whose name may hold colons", "Pod", "user:system:admin",
+			UserInfo{Name: "system:admin", Groups: []string{"system:authenticated"}}, nil},
+		{"a literal service account", "Pod", "sa:ci:deployer", sa("ci", "deployer"), nil},
+		{"a bare Pod has no controller", "Pod", "serviceaccounts", UserInfo{}, ErrNoController},
+		{"an operator's kind has no built-in controller", "Rollout", "manager", UserInfo{}, ErrNoController},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ControllerIdentity(tt.kind, tt.mode)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("error = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got.User, tt.want) {
+				t.Errorf("ControllerIdentity(%s, %s) = %+v, %v; want %+v", tt.kind, tt.mode, got.User, err, tt.want)
+			}
+		})
+	}
+	for _, mode := range []string{"", "controllers", "user:", "sa:ci", "sa::x", "sa:ci:", "sa:a:b:c"} {
+		if _, err := ControllerIdentity("Deployment", mode); err == nil {
+			t.Errorf("mode %q accepted", mode)
+		}
+	}
+}
