@@ -8,8 +8,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-func TestAdmitHostNamespaces(t *testing.T) {
-	runAdmitCases(t, []admitCase{
+func TestAdmitHostNamespaces(t *testing.T) { runAdmitCases(t, hostNamespacesCases()) }
+
+func hostNamespacesCases() []admitCase {
+	return []admitCase{
 		{
 			name: "host namespaces are rejected by default, at 1.24's internal paths",
 			pod:  func(p *corev1.Pod) { p.Spec.HostNetwork, p.Spec.HostPID, p.Spec.HostIPC = true, true, true },
@@ -32,10 +34,12 @@ func TestAdmitHostNamespaces(t *testing.T) {
 			pod:    func(p *corev1.Pod) { p.Spec.HostPID, p.Spec.HostIPC = true, true },
 			errors: []string{"spec.securityContext.hostIPC: Invalid value: Host IPC is not allowed to be used"},
 		},
-	})
+	}
 }
 
-func TestAdmitHostPorts(t *testing.T) {
+func TestAdmitHostPorts(t *testing.T) { runAdmitCases(t, hostPortsCases()) }
+
+func hostPortsCases() []admitCase {
 	ports := func(ps ...int32) func(*corev1.Pod) {
 		return func(p *corev1.Pod) {
 			for _, port := range ps {
@@ -46,7 +50,7 @@ func TestAdmitHostPorts(t *testing.T) {
 	ranges := func(rs ...HostPortRange) func(*PodSecurityPolicy) {
 		return func(p *PodSecurityPolicy) { p.Spec.HostPorts = rs }
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name: "container ports without host ports need nothing",
 			pod:  ports(0),
@@ -76,17 +80,19 @@ func TestAdmitHostPorts(t *testing.T) {
 			psp:  ranges(HostPortRange{Min: 0, Max: 65536}),
 			pod:  ports(65535),
 		},
-	})
+	}
 }
 
-func TestAdmitPrivilegedAndProcMount(t *testing.T) {
+func TestAdmitPrivilegedAndProcMount(t *testing.T) { runAdmitCases(t, privilegedAndProcMountCases()) }
+
+func privilegedAndProcMountCases() []admitCase {
 	privileged := func(v bool) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { containerSC(p).Privileged = new(v) }
 	}
 	procMount := func(v corev1.ProcMountType) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { containerSC(p).ProcMount = new(v) }
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name:   "privileged container is rejected",
 			pod:    privileged(true),
@@ -119,17 +125,19 @@ func TestAdmitPrivilegedAndProcMount(t *testing.T) {
 			pod:    procMount(corev1.UnmaskedProcMount),
 			errors: []string{"spec.containers[0].securityContext.procMount: Invalid value: ProcMountType is not allowed"},
 		},
-	})
+	}
 }
 
-func TestAdmitReadOnlyRootFilesystem(t *testing.T) {
+func TestAdmitReadOnlyRootFilesystem(t *testing.T) { runAdmitCases(t, readOnlyRootFilesystemCases()) }
+
+func readOnlyRootFilesystemCases() []admitCase {
 	// 1.24 TestGenerateContainerSecurityContextReadOnlyRootFS and the
 	// readOnlyRootFilesystem cases of TestValidateContainer*.
 	readOnlyPSP := func(p *PodSecurityPolicy) { p.Spec.ReadOnlyRootFilesystem = true }
 	readOnly := func(v bool) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { containerSC(p).ReadOnlyRootFilesystem = new(v) }
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{name: "false PSP, unset", pod: nil},
 		{name: "false PSP, false", pod: readOnly(false)},
 		{name: "false PSP, true", pod: readOnly(true)},
@@ -141,10 +149,14 @@ func TestAdmitReadOnlyRootFilesystem(t *testing.T) {
 			errors: []string{"spec.containers[0].securityContext.readOnlyRootFilesystem: Invalid value: ReadOnlyRootFilesystem must be set to true"},
 		},
 		{name: "true PSP, true", psp: readOnlyPSP, pod: readOnly(true)},
-	})
+	}
 }
 
 func TestAdmitAllowPrivilegeEscalation(t *testing.T) {
+	runAdmitCases(t, allowPrivilegeEscalationCases())
+}
+
+func allowPrivilegeEscalationCases() []admitCase {
 	// 1.24 TestAllowPrivilegeEscalation: every valid combination of the
 	// PSP's allowPrivilegeEscalation (APE), defaultAllowPrivilegeEscalation
 	// (DAPE) and the container's APE. A nil PSP APE means true.
@@ -198,7 +210,7 @@ func TestAdmitAllowPrivilegeEscalation(t *testing.T) {
 			errors: errors,
 		})
 	}
-	runAdmitCases(t, cases)
+	return cases
 }
 
 func fmtBool(b *bool) string {
@@ -208,7 +220,9 @@ func fmtBool(b *bool) string {
 	return strconv.FormatBool(*b)
 }
 
-func TestAdmitCoreValidationConflicts(t *testing.T) {
+func TestAdmitCoreValidationConflicts(t *testing.T) { runAdmitCases(t, coreValidationConflictsCases()) }
+
+func coreValidationConflictsCases() []admitCase {
 	const (
 		privilegedConflict = "spec.containers[0].securityContext: Invalid value: cannot set `allowPrivilegeEscalation` to false and `privileged` to true"
 		sysAdminConflict   = "spec.containers[0].securityContext: Invalid value: cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"
@@ -218,7 +232,7 @@ func TestAdmitCoreValidationConflicts(t *testing.T) {
 		p.Spec.AllowPrivilegeEscalation = new(false)
 		p.Spec.AllowedCapabilities = caps("*")
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			// The PSP writes allowPrivilegeEscalation: false into the
 			// privileged container, which core validation then rejects: such
@@ -260,10 +274,12 @@ func TestAdmitCoreValidationConflicts(t *testing.T) {
 			},
 			errors: []string{privilegedConflict},
 		},
-	})
+	}
 }
 
-func TestAdmitRuntimeClass(t *testing.T) {
+func TestAdmitRuntimeClass(t *testing.T) { runAdmitCases(t, runtimeClassCases()) }
+
+func runtimeClassCases() []admitCase {
 	// 1.24 TestDefaultRuntimeClassName and TestAllowedRuntimeClassNames.
 	strategy := func(allowed []string, defaultName *string) func(*PodSecurityPolicy) {
 		return func(p *PodSecurityPolicy) {
@@ -273,7 +289,7 @@ func TestAdmitRuntimeClass(t *testing.T) {
 	runtimeClass := func(name string) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { p.Spec.RuntimeClassName = new(name) }
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{name: "no strategy allows any class", pod: runtimeClass("bad")},
 		{name: "empty strategy allows an unset class", psp: strategy([]string{}, nil)},
 		{
@@ -300,10 +316,12 @@ func TestAdmitRuntimeClass(t *testing.T) {
 			defaults: runtimeClass("foo"),
 			errors:   []string{"spec.runtimeClassName: Invalid value: "},
 		},
-	})
+	}
 }
 
-func TestAdmitSysctls(t *testing.T) {
+func TestAdmitSysctls(t *testing.T) { runAdmitCases(t, sysctlsCases()) }
+
+func sysctlsCases() []admitCase {
 	sysctls := func(names ...string) func(*corev1.Pod) {
 		return func(p *corev1.Pod) {
 			for _, n := range names {
@@ -311,7 +329,7 @@ func TestAdmitSysctls(t *testing.T) {
 			}
 		}
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{name: "safe sysctls are allowed by default", pod: sysctls(SafeSysctls()...)},
 		{
 			name:   "unsafe sysctls are rejected by default",
@@ -354,5 +372,5 @@ func TestAdmitSysctls(t *testing.T) {
 				`pod.spec.securityContext.sysctls[1]: Forbidden: sysctl "kernel.sem" is not allowed`,
 			},
 		},
-	})
+	}
 }

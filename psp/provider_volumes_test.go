@@ -94,7 +94,9 @@ func TestVolumeFSTypeList(t *testing.T) {
 	}
 }
 
-func TestAdmitVolumes(t *testing.T) {
+func TestAdmitVolumes(t *testing.T) { runAdmitCases(t, volumesCases()) }
+
+func volumesCases() []admitCase {
 	readOnly := func(name string) corev1.VolumeMount {
 		return corev1.VolumeMount{Name: name, MountPath: "/" + name, ReadOnly: true}
 	}
@@ -103,7 +105,7 @@ func TestAdmitVolumes(t *testing.T) {
 	csi := corev1.Volume{Name: "csi", VolumeSource: corev1.VolumeSource{CSI: &corev1.CSIVolumeSource{Driver: "csi.driver.foo"}}}
 	ephemeral := corev1.Volume{Name: "eph", VolumeSource: corev1.VolumeSource{Ephemeral: &corev1.EphemeralVolumeSource{VolumeClaimTemplate: &corev1.PersistentVolumeClaimTemplate{}}}}
 
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name:   "hostPath needs hostPath in volumes",
 			pod:    volumes(hostPathVolume("host", "/")),
@@ -208,7 +210,7 @@ func TestAdmitVolumes(t *testing.T) {
 			psp:  allowVolumes(EmptyDir),
 			pod:  volumes(corev1.Volume{Name: "scratch"}),
 		},
-	})
+	}
 }
 
 func TestAdmitProjectedServiceAccountVolume(t *testing.T) {

@@ -25,12 +25,14 @@ func appArmorProfile(t corev1.AppArmorProfileType, localhost ...string) *corev1.
 	return profile
 }
 
-func TestAdmitAppArmor(t *testing.T) {
+func TestAdmitAppArmor(t *testing.T) { runAdmitCases(t, appArmorCases()) }
+
+func appArmorCases() []admitCase {
 	const (
 		appKey  = AppArmorContainerAnnotationPrefix + "app"
 		appPath = "pod.metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]"
 	)
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name: "no allowed list does not check AppArmor: unconfined is admitted",
 			pod:  podAnnotation(appKey, "unconfined"),
@@ -106,7 +108,7 @@ func TestAdmitAppArmor(t *testing.T) {
 				containerSC(p).AppArmorProfile = appArmorProfile(corev1.AppArmorProfileTypeUnconfined)
 			}),
 		},
-	})
+	}
 }
 
 func TestAdmitAppArmorNamesContainers(t *testing.T) {

@@ -12,11 +12,13 @@ func capabilities(add, drop []corev1.Capability) func(*corev1.Pod) {
 
 func caps(names ...corev1.Capability) []corev1.Capability { return names }
 
-func TestAdmitCapabilities(t *testing.T) {
+func TestAdmitCapabilities(t *testing.T) { runAdmitCases(t, capabilitiesCases()) }
+
+func capabilitiesCases() []admitCase {
 	requiredDrop := func(names ...corev1.Capability) func(*PodSecurityPolicy) {
 		return func(p *PodSecurityPolicy) { p.Spec.RequiredDropCapabilities = names }
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name: "no capability fields leave containers alone",
 		},
@@ -87,7 +89,7 @@ func TestAdmitCapabilities(t *testing.T) {
 			defaults: capabilities(caps("NET_BIND_SERVICE", "SYS_TIME"), caps("ALL")),
 			errors:   []string{"spec.containers[0].securityContext.capabilities.add: Invalid value: capability may not be added"},
 		},
-	})
+	}
 }
 
 func TestCapabilitiesStrategyValidate(t *testing.T) {

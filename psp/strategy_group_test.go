@@ -6,14 +6,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-func TestAdmitFSGroup(t *testing.T) {
+func TestAdmitFSGroup(t *testing.T) { runAdmitCases(t, fsGroupCases()) }
+
+func fsGroupCases() []admitCase {
 	rule := func(r FSGroupStrategyType, ranges ...IDRange) func(*PodSecurityPolicy) {
 		return func(p *PodSecurityPolicy) { p.Spec.FSGroup = FSGroupStrategyOptions{Rule: r, Ranges: ranges} }
 	}
 	fsGroup := func(gid int64) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { podSC(p).FSGroup = new(gid) }
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name: "RunAsAny writes nothing and admits root",
 			pod:  fsGroup(0),
@@ -44,10 +46,12 @@ func TestAdmitFSGroup(t *testing.T) {
 			pod:    fsGroup(999),
 			errors: []string{"spec.securityContext.fsGroup: Invalid value: group 999 must be in the ranges: [{10 20} {1000 1001}]"},
 		},
-	})
+	}
 }
 
-func TestAdmitSupplementalGroups(t *testing.T) {
+func TestAdmitSupplementalGroups(t *testing.T) { runAdmitCases(t, supplementalGroupsCases()) }
+
+func supplementalGroupsCases() []admitCase {
 	rule := func(r SupplementalGroupsStrategyType, ranges ...IDRange) func(*PodSecurityPolicy) {
 		return func(p *PodSecurityPolicy) {
 			p.Spec.SupplementalGroups = SupplementalGroupsStrategyOptions{Rule: r, Ranges: ranges}
@@ -56,7 +60,7 @@ func TestAdmitSupplementalGroups(t *testing.T) {
 	groups := func(gids ...int64) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { podSC(p).SupplementalGroups = gids }
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name: "RunAsAny writes nothing",
 			pod:  groups(0, 5),
@@ -98,17 +102,19 @@ func TestAdmitSupplementalGroups(t *testing.T) {
 			pod:    groups(999),
 			errors: []string{"spec.securityContext.supplementalGroups: Invalid value: group 999 must be in the ranges: [{50 50} {55 998} {1000 1000}]"},
 		},
-	})
+	}
 }
 
-func TestAdmitRunAsGroup(t *testing.T) {
+func TestAdmitRunAsGroup(t *testing.T) { runAdmitCases(t, runAsGroupCases()) }
+
+func runAsGroupCases() []admitCase {
 	rule := func(r RunAsGroupStrategy, ranges ...IDRange) func(*PodSecurityPolicy) {
 		return func(p *PodSecurityPolicy) { p.Spec.RunAsGroup = &RunAsGroupStrategyOptions{Rule: r, Ranges: ranges} }
 	}
 	runAsGroup := func(gid int64) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { containerSC(p).RunAsGroup = new(gid) }
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name: "omitted runAsGroup means RunAsAny",
 			psp:  func(p *PodSecurityPolicy) { p.Spec.RunAsGroup = nil },
@@ -141,5 +147,5 @@ func TestAdmitRunAsGroup(t *testing.T) {
 			pod:    func(p *corev1.Pod) { podSC(p).RunAsGroup = new(int64(0)) },
 			errors: []string{"spec.containers[0].securityContext: Invalid value: group 0 must be in the ranges: [{10 20}]"},
 		},
-	})
+	}
 }

@@ -51,14 +51,16 @@ func seccompProfile(t corev1.SeccompProfileType, localhost ...string) *corev1.Se
 	return profile
 }
 
-func TestAdmitSeccomp(t *testing.T) {
+func TestAdmitSeccomp(t *testing.T) { runAdmitCases(t, seccompCases()) }
+
+func seccompCases() []admitCase {
 	const (
 		podKey       = SeccompPodAnnotation
 		containerKey = SeccompContainerAnnotationPrefix + "app"
 		podPath      = "pod.metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]"
 		appPath      = "pod.metadata.annotations[container.seccomp.security.alpha.kubernetes.io/app]"
 	)
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name: "no annotations admits an unset profile",
 		},
@@ -156,7 +158,7 @@ func TestAdmitSeccomp(t *testing.T) {
 			pod:    podSeccomp(corev1.SeccompProfileTypeLocalhost),
 			errors: []string{podPath + ": Forbidden:  is not an allowed seccomp profile. Valid values are localhost/a", appPath + ": Forbidden:  is not an allowed seccomp profile. Valid values are localhost/a"},
 		},
-	})
+	}
 }
 
 func TestSeccompAllowedProfiles(t *testing.T) {

@@ -6,7 +6,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-func TestAdmitSELinux(t *testing.T) {
+func TestAdmitSELinux(t *testing.T) { runAdmitCases(t, seLinuxCases()) }
+
+func seLinuxCases() []admitCase {
 	mustRunAs := func(opts corev1.SELinuxOptions) func(*PodSecurityPolicy) {
 		return func(p *PodSecurityPolicy) {
 			p.Spec.SELinux = SELinuxStrategyOptions{Rule: SELinuxStrategyMustRunAs, SELinuxOptions: &opts}
@@ -16,7 +18,7 @@ func TestAdmitSELinux(t *testing.T) {
 	podOptions := func(opts corev1.SELinuxOptions) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { podSC(p).SELinuxOptions = &opts }
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name: "RunAsAny admits any options",
 			pod:  podOptions(corev1.SELinuxOptions{User: "root", Type: "spc_t"}),
@@ -59,7 +61,7 @@ func TestAdmitSELinux(t *testing.T) {
 			pod:      func(p *corev1.Pod) { containerSC(p).SELinuxOptions = &corev1.SELinuxOptions{Level: "foo"} },
 			defaults: podOptions(corev1.SELinuxOptions{Level: "foo"}),
 		},
-	})
+	}
 }
 
 func TestEqualSELinuxLevels(t *testing.T) {

@@ -16,7 +16,9 @@ func mustRunAsNonRoot(p *PodSecurityPolicy) {
 	p.Spec.RunAsUser = RunAsUserStrategyOptions{Rule: RunAsUserStrategyMustRunAsNonRoot}
 }
 
-func TestAdmitRunAsUser(t *testing.T) {
+func TestAdmitRunAsUser(t *testing.T) { runAdmitCases(t, runAsUserCases()) }
+
+func runAsUserCases() []admitCase {
 	twoRanges := mustRunAsUser(IDRange{Min: 1000, Max: 2000}, IDRange{Min: 5000, Max: 6000})
 	runAsUser := func(uid int64) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { containerSC(p).RunAsUser = new(uid) }
@@ -24,7 +26,7 @@ func TestAdmitRunAsUser(t *testing.T) {
 	podRunAsUser := func(uid int64) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { podSC(p).RunAsUser = new(uid) }
 	}
-	runAdmitCases(t, []admitCase{
+	return []admitCase{
 		{
 			name: "RunAsAny admits root and writes nothing",
 			pod:  runAsUser(0),
@@ -113,7 +115,7 @@ func TestAdmitRunAsUser(t *testing.T) {
 			},
 			errors: []string{"spec.containers[0].securityContext.runAsNonRoot: Invalid value: must be true"},
 		},
-	})
+	}
 }
 
 func TestUserStrategyValidate(t *testing.T) {
