@@ -1,11 +1,16 @@
 package psp
 
 import (
+	"errors"
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/inventory"
+	"github.com/psp2psa/psp2psa/manifest"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -602,4 +607,235 @@ func uniqueClusterRoles(in []rbacv1.ClusterRole) []rbacv1.ClusterRole {
 		}
 	}
 	return out
+}
+
+// rbacCorpusDir locates the shared corpus of real PSP manifests beside the
+// repository.
+func rbacCorpusDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "shared", "corpus", "psp")
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("corpus not found at %s: %v", dir, err)
+		}
+		t.Skipf("corpus not found at %s; it lives beside the repository", dir)
+	}
+	return dir
+}
+
+// loadRBAC loads the RBAC of manifest files through the inventory.
+func loadRBAC(t *testing.T, paths ...string) rbacFixture {
+	t.Helper()
+	docs, errs := manifest.Read(paths, nil)
+	for _, err := range errs {
+		t.Fatalf("reading the corpus: %v", err)
+	}
+	inv, errs := inventory.FromDocuments(docs, "")
+	for _, err := range errs {
+		// The corpus repeats some roles (psp:privileged in aks-engine and
+		// the minikube copy); the later one wins, as kubectl apply would.
+		if !errors.Is(err, inventory.ErrDuplicate) {
+			t.Fatalf("inventory: %v", err)
+		}
+	}
+	return rbacFixture{roles: inv.Roles, clusterRoles: inv.ClusterRoles, rbs: inv.RoleBindings, crbs: inv.ClusterRoleBindings}
+}
+
+func TestCanUseOnCorpusRBAC(t *testing.T) {
+	dir := rbacCorpusDir(t)
+	node := UserInfo{Name: "system:node:ip-10-0-0-1", Groups: []string{"system:nodes", AuthenticatedGroup}}
+	tests := []struct {
+		name      string
+		file      string
+		user      UserInfo
+		namespace string
+		psp       string
+		want      []string // the grants, as Grant.String()
+	}{
+		{
+			name: "flannel: a ClusterRole rule in API group extensions lets the flannel service account use its PSP",
+			file: "flannel-io__flannel__documentation_kube-flannel-psp.yml",
+			user: ServiceAccountUser("kube-system", "flannel"), namespace: "kube-system", psp: "psp.flannel.unprivileged",
+			want: []string{"ClusterRoleBinding flannel of ClusterRole flannel to ServiceAccount kube-system/flannel"},
+		},
+		{
+			name: "flannel: the grant names one PSP only",
+			file: "flannel-io__flannel__documentation_kube-flannel-psp.yml",
+			user: ServiceAccountUser("kube-system", "flannel"), namespace: "kube-system", psp: "privileged",
+		},
+		{
+			name: "kops: system:masters is a superuser before any binding",
+			file: "kubernetes__kops__upup_models_cloudup_resources_addons_podsecuritypolicy.addons.k8s.io_k8s-1.12.yaml.template",
+			user: UserInfo{Name: "admin", Groups: []string{SuperuserGroup, AuthenticatedGroup}}, namespace: "default", psp: "kube-system",
+			want: []string{"Group system:masters (superuser)", "ClusterRoleBinding kops:kube-system:psp of ClusterRole kops:kube-system:psp to Group system:masters"},
+		},
+		{
+			name: "kops: nodes may use the kube-system PSP in every namespace (mirror pods)",
+			file: "kubernetes__kops__upup_models_cloudup_resources_addons_podsecuritypolicy.addons.k8s.io_k8s-1.12.yaml.template",
+			user: node, namespace: "default", psp: "kube-system",
+			want: []string{"ClusterRoleBinding kops:kube-system:psp of ClusterRole kops:kube-system:psp to Group system:nodes"},
+		},
+		{
+			name: "kops: kube-system service accounts may use it in kube-system",
+			file: "kubernetes__kops__upup_models_cloudup_resources_addons_podsecuritypolicy.addons.k8s.io_k8s-1.12.yaml.template",
+			user: ServiceAccountUser("kube-system", "coredns"), namespace: "kube-system", psp: "kube-system",
+			want: []string{"RoleBinding kube-system/kops:kube-system:psp of ClusterRole kops:kube-system:psp to Group system:serviceaccounts:kube-system"},
+		},
+		{
+			name: "kops: other namespaces' service accounts may not",
+			file: "kubernetes__kops__upup_models_cloudup_resources_addons_podsecuritypolicy.addons.k8s.io_k8s-1.12.yaml.template",
+			user: ServiceAccountUser("default", "app"), namespace: "default", psp: "kube-system",
+		},
+		{
+			name: "ingress-nginx: a ServiceAccount subject without namespace is the RoleBinding's namespace's",
+			file: "kubernetes__ingress-nginx__docs_examples_psp_psp.yaml",
+			user: ServiceAccountUser("ingress-nginx", "default"), namespace: "ingress-nginx", psp: "ingress-nginx",
+			want: []string{"RoleBinding ingress-nginx/ingress-nginx-psp of Role ingress-nginx/ingress-nginx-psp to ServiceAccount ingress-nginx/default"},
+		},
+		{
+			name: "ingress-nginx: the default service account of the default namespace is not that subject",
+			file: "kubernetes__ingress-nginx__docs_examples_psp_psp.yaml",
+			user: ServiceAccountUser("default", "default"), namespace: "ingress-nginx", psp: "ingress-nginx",
+		},
+		{
+			name: "aks-engine: restricted is bound to system:authenticated, which a pod's service account identity lacks",
+			file: "azure__aks-engine__parts_k8s_addons_1.14_kubernetesmasteraddons-pod-security-policy.yaml",
+			user: ServiceAccountUser("default", "default"), namespace: "default", psp: "restricted",
+		},
+		{
+			name: "aks-engine: a controller's request carries system:authenticated and may use restricted",
+			file: "azure__aks-engine__parts_k8s_addons_1.14_kubernetesmasteraddons-pod-security-policy.yaml",
+			user: mustIdentity(t, "Deployment", ModeServiceAccounts).User, namespace: "default", psp: "restricted",
+			want: []string{"ClusterRoleBinding default:restricted of ClusterRole psp:restricted to Group system:authenticated"},
+		},
+		{
+			name: "aad-pod-identity: a Role in the default namespace grants only there",
+			file: "azure__aad-pod-identity__examples_psp-podidentity.yaml",
+			user: node, namespace: "kube-system", psp: "allow-hostnetwork",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := loadRBAC(t, filepath.Join(dir, tt.file))
+			a := f.authorizer()
+			var got []string
+			for _, g := range a.Grants(tt.user, tt.namespace, tt.psp) {
+				got = append(got, g.String())
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Grants =\n %q\nwant\n %q", got, tt.want)
+			}
+			if can := a.CanUse(tt.user, tt.namespace, tt.psp); can != (len(tt.want) > 0) {
+				t.Errorf("CanUse = %v, but the grants are %q", can, tt.want)
+			}
+			if ref := referenceCanUse(f, tt.user, tt.namespace, tt.psp); ref != (len(tt.want) > 0) {
+				t.Errorf("the reference RBAC port says %v", ref)
+			}
+		})
+	}
+}
+
+func mustIdentity(t *testing.T, kind, mode string) Requester {
+	t.Helper()
+	r, err := ControllerIdentity(kind, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestAuthorizerAgreesWithReferenceOnCorpus loads all the corpus RBAC at
+// once and asks every identity its bindings name, in every namespace they
+// name, about every PSP name their rules name.
+func TestAuthorizerAgreesWithReferenceOnCorpus(t *testing.T) {
+	dir := rbacCorpusDir(t)
+	f := loadRBAC(t, dir)
+	users := []UserInfo{{Name: "someone", Groups: []string{AuthenticatedGroup}}}
+	namespaces := map[string]bool{"default": true}
+	pspNames := map[string]bool{"not-granted": true}
+	addSubjects := func(subjects []rbacv1.Subject, bindingNamespace string) {
+		for _, s := range subjects {
+			switch s.Kind {
+			case "User":
+				users = append(users, UserInfo{Name: s.Name, Groups: []string{AuthenticatedGroup}})
+			case "Group":
+				users = append(users, UserInfo{Name: "member-of-" + s.Name, Groups: []string{s.Name}})
+			case "ServiceAccount":
+				ns := s.Namespace
+				if ns == "" {
+					ns = bindingNamespace
+				}
+				if ns != "" {
+					users = append(users, ServiceAccountUser(ns, s.Name))
+				}
+			}
+		}
+	}
+	for _, rb := range f.rbs {
+		namespaces[rb.Namespace] = true
+		addSubjects(rb.Subjects, rb.Namespace)
+	}
+	for _, crb := range f.crbs {
+		addSubjects(crb.Subjects, "")
+	}
+	addRules := func(rules []rbacv1.PolicyRule) {
+		for _, r := range rules {
+			for _, n := range r.ResourceNames {
+				pspNames[n] = true
+			}
+		}
+	}
+	for _, r := range f.roles {
+		addRules(r.Rules)
+	}
+	for _, r := range f.clusterRoles {
+		addRules(r.Rules)
+	}
+	a := f.authorizer()
+	allowed, checks := 0, 0
+	for _, u := range users {
+		for ns := range namespaces {
+			for p := range pspNames {
+				want := referenceCanUse(f, u, ns, p)
+				if got := a.CanUse(u, ns, p); got != want {
+					t.Errorf("CanUse(%+v, %s, %s) = %v, reference %v", u, ns, p, got, want)
+				}
+				if want {
+					allowed++
+				}
+				checks++
+			}
+		}
+	}
+	if allowed == 0 || allowed == checks {
+		t.Errorf("%d of %d questions allowed: the corpus should give both answers", allowed, checks)
+	}
+	t.Logf("%d questions over %d identities, %d namespaces, %d PSP names; %d allowed", checks, len(users), len(namespaces), len(pspNames), allowed)
+}
+
+// TestAggregatedRoleGrantsUse follows testdata/rbac/aggregated-edit.yaml
+// through the inventory, which resolves aggregation, into the authorizer.
+func TestAggregatedRoleGrantsUse(t *testing.T) {
+	f := loadRBAC(t, filepath.Join("..", "testdata", "rbac", "aggregated-edit.yaml"))
+	a := f.authorizer()
+	teamA := UserInfo{Name: "ann", Groups: []string{"team-a", AuthenticatedGroup}}
+	tests := []struct {
+		name      string
+		user      UserInfo
+		namespace string
+		psp       string
+		want      bool
+	}{
+		{"edit aggregates the labelled role", teamA, "team-a", "team", true},
+		{"the RoleBinding grants only in its namespace", teamA, "team-b", "team", false},
+		{"the aggregated rule names one PSP", teamA, "team-a", "privileged", false},
+		{"admin aggregates edit, which aggregates the role", ServiceAccountUser("team-b", "deployer"), "team-b", "team", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := a.CanUse(tt.user, tt.namespace, tt.psp); got != tt.want {
+				t.Errorf("CanUse(%s, %s, %s) = %v, want %v", tt.user.Name, tt.namespace, tt.psp, got, tt.want)
+			}
+		})
+	}
 }
