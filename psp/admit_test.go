@@ -49,9 +49,28 @@ type admitCase struct {
 	pod      func(*corev1.Pod)        // applied to plainPod(); nil = as is
 	defaults func(*corev1.Pod)        // the PSP's defaults, applied to the pod; nil = none
 	errors   []string
-	// containersOnly skips re-running the case with the pod's containers
-	// moved to initContainers and ephemeralContainers.
-	containersOnly bool
+}
+
+// containerKinds are the fields a pod's containers can sit in.
+var containerKinds = []string{"containers", "initContainers", "ephemeralContainers"}
+
+// build returns the case's PSP and pod, the pod as the PSP should leave it
+// (without the kubernetes.io/psp annotation), and the expected errors, all
+// with the pod's containers moved to the given kind.
+func (tc admitCase) build(kind string) (policy *PodSecurityPolicy, pod, want *corev1.Pod, wantErrors []string) {
+	policy = permissivePSP()
+	if tc.psp != nil {
+		tc.psp(policy)
+	}
+	pod = plainPod()
+	if tc.pod != nil {
+		tc.pod(pod)
+	}
+	want = pod.DeepCopy()
+	if tc.defaults != nil {
+		tc.defaults(want)
+	}
+	return policy, moveContainers(pod, kind), moveContainers(want, kind), renameContainerPaths(tc.errors, kind)
 }
 
 // runAdmitCases runs each case three times: with the pod's containers as
@@ -59,11 +78,7 @@ type admitCase struct {
 func runAdmitCases(t *testing.T, cases []admitCase) {
 	t.Helper()
 	for _, tc := range cases {
-		kinds := []string{"containers", "initContainers", "ephemeralContainers"}
-		if tc.containersOnly {
-			kinds = kinds[:1]
-		}
-		for _, kind := range kinds {
+		for _, kind := range containerKinds {
 			t.Run(tc.name+"/"+kind, func(t *testing.T) {
 				runAdmitCase(t, tc, kind)
 			})
@@ -73,21 +88,7 @@ func runAdmitCases(t *testing.T, cases []admitCase) {
 
 func runAdmitCase(t *testing.T, tc admitCase, kind string) {
 	t.Helper()
-	policy := permissivePSP()
-	if tc.psp != nil {
-		tc.psp(policy)
-	}
-	pod := plainPod()
-	if tc.pod != nil {
-		tc.pod(pod)
-	}
-	want := pod.DeepCopy()
-	if tc.defaults != nil {
-		tc.defaults(want)
-	}
-	pod, want = moveContainers(pod, kind), moveContainers(want, kind)
-	wantErrors := renameContainerPaths(tc.errors, kind)
-
+	policy, pod, want, wantErrors := tc.build(kind)
 	input, inputPolicy := pod.DeepCopy(), copyPSP(t, policy)
 	got := Admit(policy, pod)
 	if !reflect.DeepEqual(inputPolicy, copyPSP(t, policy)) {
