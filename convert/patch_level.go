@@ -193,10 +193,12 @@ func fixRunAsNonRoot(t *corev1.PodTemplateSpec, _ string) ([]Change, string) {
 		if uid != nil && *uid == 0 {
 			return nil, fmt.Sprintf("container %q runs as runAsUser: 0; with runAsNonRoot: true the kubelet refuses to start it", ref.c.Name)
 		}
-		if uid == nil {
+		sc := ref.c.SecurityContext
+		if uid == nil && (sc == nil || sc.RunAsNonRoot == nil) {
+			// It inherits the pod-level runAsNonRoot this fix sets.
 			unknownUser = append(unknownUser, ref.c.Name)
 		}
-		if sc := ref.c.SecurityContext; sc != nil && sc.RunAsNonRoot != nil && !*sc.RunAsNonRoot {
+		if sc != nil && sc.RunAsNonRoot != nil && !*sc.RunAsNonRoot {
 			ch := containerChange(ref, FieldRunAsNonRoot, true)
 			ch.Warning = "the container sets runAsNonRoot: false explicitly"
 			if uid == nil {

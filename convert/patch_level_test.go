@@ -93,6 +93,12 @@ func TestLevelPatch(t *testing.T) {
 			{container: "web", field: FieldSeccompProfile, value: runtimeDefault, warns: true, removes: "container.seccomp.security.alpha.kubernetes.io/web"},
 		},
 	}, {
+		name:     "at restricted a valid container seccomp annotation becomes that container's field, keeping its profile",
+		level:    api.LevelRestricted,
+		template: `{metadata: {annotations: {container.seccomp.security.alpha.kubernetes.io/web: localhost/web.json}}, spec: {securityContext: {runAsNonRoot: true}, containers: [{name: web, image: nginx, securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}}]}}`,
+		want: []change{{container: "web", field: FieldSeccompProfile, value: map[string]string{"type": "Localhost", "localhostProfile": "web.json"},
+			removes: "container.seccomp.security.alpha.kubernetes.io/web"}},
+	}, {
 		name:     "before 1.19 baseline checks the seccomp annotation: it becomes the field and goes",
 		level:    api.LevelBaseline,
 		version:  api.MajorMinorVersion(1, 18),
