@@ -399,11 +399,12 @@ func (a *Authorizer) ForPod(namespace, serviceAccount string, requester UserInfo
 // groups, cluster-wide and in the namespace, until fn returns false. A
 // binding may come more than once.
 func (a *Authorizer) visit(user UserInfo, namespace string, fn func(*binding) bool) {
-	scopes := []string{""}
+	scopes := [2]string{"", namespace}
+	n := 1
 	if namespace != "" {
-		scopes = append(scopes, namespace)
+		n = 2
 	}
-	for _, scope := range scopes {
+	for _, scope := range scopes[:n] {
 		for _, b := range a.bySubject[subjectKey{namespace: scope, name: user.Name}] {
 			if !fn(b) {
 				return

@@ -839,3 +839,26 @@ func TestAggregatedRoleGrantsUse(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCanUse asks about one service account in a cluster of 5,000
+// namespaces, each with its own RoleBindings: the cost must not grow with
+// the number of bindings elsewhere.
+func BenchmarkCanUse(b *testing.B) {
+	var f rbacFixture
+	f.clusterRoles = []rbacv1.ClusterRole{clusterRole("psp:restricted", useRule(policyGroup, "restricted")), clusterRole("psp:baseline", useRule(policyGroup, "baseline"))}
+	f.crbs = []rbacv1.ClusterRoleBinding{clusterRoleBinding("all", toClusterRole("psp:restricted"), groupSubject(AllServiceAccountsGroup))}
+	for i := 0; i < 5000; i++ {
+		ns := fmt.Sprint("ns-", i)
+		f.rbs = append(f.rbs,
+			roleBinding(ns, "baseline", toClusterRole("psp:baseline"), groupSubject("system:serviceaccounts:"+ns)),
+			roleBinding(ns, "app", toClusterRole("psp:baseline"), saSubject("", "app")))
+	}
+	a := f.authorizer()
+	user := ServiceAccountUser("ns-4999", "web")
+	b.ReportAllocs()
+	for b.Loop() {
+		if !a.CanUse(user, "ns-4999", "baseline") || a.CanUse(user, "ns-4999", "privileged") {
+			b.Fatal("wrong answer")
+		}
+	}
+}
