@@ -35,7 +35,7 @@ func TestFileOnEveryWorkload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		spans, err := Split(in)
+		spans, err := Documents(in)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
@@ -98,7 +98,7 @@ func checkWorkloadEdit(t *testing.T, in []byte, index int, obj map[string]any, s
 	}
 	containerSC["allowPrivilegeEscalation"] = false
 
-	spans, err := Split(out)
+	spans, err := Documents(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -359,7 +359,7 @@ spec:
 kind: C
 spec:   {x: 1}
 `,
-			edits: []Edit{{Document: 2, Sets: []Set{{Path: []string{"spec", "x"}, Value: int64(2)}}}},
+			edits: []Edit{{Document: 1, Sets: []Set{{Path: []string{"spec", "x"}, Value: int64(2)}}}},
 			want: `# header
 ---
 kind: A
@@ -454,9 +454,15 @@ spec:
 		},
 		{
 			name:  "empty document",
-			in:    "---\n" + pod,
-			edits: []Edit{{Document: 0, Sets: []Set{{Path: []string{"spec", "hostPID"}, Value: false}}}},
-			want:  "document 0 (line 1): the document is empty",
+			in:    "kind: A\n---\n---\nkind: B\n",
+			edits: []Edit{{Document: 1, Sets: []Set{{Path: []string{"spec", "hostPID"}, Value: false}}}},
+			want:  "document 1 (line 3): the document is empty",
+		},
+		{
+			name:  "content on the --- line",
+			in:    "kind: A\n--- {kind: B}\n",
+			edits: []Edit{{Document: 1, Sets: []Set{{Path: []string{"spec", "hostPID"}, Value: false}}}},
+			want:  "document 1 (line 2): content on the document's --- line is not supported",
 		},
 		{
 			name:  "path through a scalar",
@@ -492,7 +498,13 @@ spec:
 			name:  "JSON file has only document 0",
 			in:    `{"kind": "Pod"}`,
 			edits: []Edit{{Document: 1}},
-			want:  "document 1: a JSON file has only document 0",
+			want:  "document 1: the file has documents 0 to 0",
+		},
+		{
+			name:  "invalid JSON stream",
+			in:    "{\"kind\": \"Pod\"}\n{\"kind\": ",
+			edits: []Edit{{Document: 0}},
+			want:  "document 1 (line 2): invalid JSON",
 		},
 	}
 	for _, tt := range tests {

@@ -136,13 +136,13 @@ func goldenCases(t *testing.T) []goldenCase {
 		{
 			name:  "ceph-rbdplugin-unprivileged",
 			input: filepath.Join(corpus, "ceph__ceph-csi__deploy_rbd_kubernetes_csi-rbdplugin.yaml"),
-			edits: []Edit{{Document: 1, Sets: []Set{
+			edits: []Edit{{Document: 0, Sets: []Set{
 				{Path: sc(container(templateSpec, "containers", "csi-rbdplugin"), "privileged"), Value: false},
 				{Path: sc(container(templateSpec, "containers", "csi-rbdplugin"), "allowPrivilegeEscalation"), Value: false},
 				{Path: path(templateSpec, []string{"hostPID"}), Value: false},
 			}}},
 			check: func(t *testing.T, out []byte) {
-				ds := decode[appsv1.DaemonSet](t, out, 1).Spec.Template.Spec
+				ds := decode[appsv1.DaemonSet](t, out, 0).Spec.Template.Spec
 				c := ds.Containers[0].SecurityContext
 				wantFalse(t, "privileged", c.Privileged)
 				wantFalse(t, "allowPrivilegeEscalation", c.AllowPrivilegeEscalation)
@@ -157,11 +157,11 @@ func goldenCases(t *testing.T) []goldenCase {
 		{
 			name:  "descheduler-cronjob-seccomp",
 			input: filepath.Join(corpus, "kubernetes-sigs__descheduler__kubernetes_cronjob_cronjob.yaml"),
-			edits: []Edit{{Document: 1, Sets: []Set{
+			edits: []Edit{{Document: 0, Sets: []Set{
 				{Path: sc(cronPodSpec, "seccompProfile", "type"), Value: "RuntimeDefault"},
 			}}},
 			check: func(t *testing.T, out []byte) {
-				spec := decode[batchv1.CronJob](t, out, 1).Spec.JobTemplate.Spec.Template.Spec
+				spec := decode[batchv1.CronJob](t, out, 0).Spec.JobTemplate.Spec.Template.Spec
 				if p := spec.SecurityContext.SeccompProfile; p == nil || p.Type != corev1.SeccompProfileTypeRuntimeDefault {
 					t.Errorf("seccompProfile = %+v", p)
 				}
@@ -173,13 +173,13 @@ func goldenCases(t *testing.T) []goldenCase {
 		{
 			name:  "flannel-init-containers",
 			input: filepath.Join(corpus, "flannel-io__flannel__documentation_kustomization_kube-flannel_kube-flannel.yml"),
-			edits: []Edit{{Document: 6, Sets: []Set{
+			edits: []Edit{{Document: 5, Sets: []Set{
 				{Path: sc(container(templateSpec, "initContainers", "install-cni-plugin"), "capabilities", "drop"), Value: []string{"ALL"}},
 				{Path: sc(container(templateSpec, "initContainers", "install-cni"), "capabilities", "drop"), Value: []string{"ALL"}},
 				{Path: sc(container(templateSpec, "containers", "kube-flannel"), "capabilities", "drop"), Value: []string{"ALL"}},
 			}}},
 			check: func(t *testing.T, out []byte) {
-				spec := decode[appsv1.DaemonSet](t, out, 6).Spec.Template.Spec
+				spec := decode[appsv1.DaemonSet](t, out, 5).Spec.Template.Spec
 				for _, c := range append(spec.InitContainers, spec.Containers...) {
 					if c.SecurityContext == nil || c.SecurityContext.Capabilities == nil || !reflect.DeepEqual(c.SecurityContext.Capabilities.Drop, []corev1.Capability{"ALL"}) {
 						t.Errorf("%s: securityContext %+v, want capabilities.drop [ALL]", c.Name, c.SecurityContext)
@@ -269,11 +269,11 @@ func assertUntouchedIdentical(t *testing.T, in, out []byte, edits []Edit) {
 	for _, e := range edits {
 		edited[e.Document] = true
 	}
-	inSpans, err := Split(in)
+	inSpans, err := Documents(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	outSpans, err := Split(out)
+	outSpans, err := Documents(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func contains(list []string, s string) bool {
 // Kubernetes' own YAML reader would, and fails on fields it does not know.
 func decode[T any](t *testing.T, file []byte, index int) T {
 	t.Helper()
-	spans, err := Split(file)
+	spans, err := Documents(file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// isJSON tells whether a file is one JSON value (as `kubectl get -o json`
-// writes), which File rewrites as JSON rather than YAML.
-func isJSON(data []byte) bool {
-	trimmed := bytes.TrimSpace(data)
-	return len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') && json.Valid(trimmed)
-}
-
 // jsonIndent returns the indentation unit of a JSON text: the leading
 // blanks of its first indented line, or "" when it is on one line.
 func jsonIndent(data []byte) string {

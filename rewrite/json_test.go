@@ -85,6 +85,12 @@ func TestFileJSON(t *testing.T) {
 			want:  "{ \"kind\" : \"Pod\", \"spec\" : { \"hostPID\" : false } }\n",
 		},
 		{
+			name:  "second value of a JSON stream; the first keeps its text",
+			in:    "{ \"kind\" : \"Pod\",\n  \"spec\" : { \"hostPID\" : true } }\n{\"kind\": \"Pod\", \"spec\": {\"hostPID\": true}}\n",
+			edits: []Edit{{Document: 1, Sets: []Set{{Path: []string{"spec", "hostPID"}, Value: false}}}},
+			want:  "{ \"kind\" : \"Pod\",\n  \"spec\" : { \"hostPID\" : true } }\n{\"kind\":\"Pod\",\"spec\":{\"hostPID\":false}}\n",
+		},
+		{
 			name: "List item in JSON",
 			in: `{
   "kind": "List",
@@ -118,8 +124,14 @@ func TestFileJSON(t *testing.T) {
 			if string(got) != tt.want {
 				t.Fatalf("got:\n%s\nwant:\n%s", got, tt.want)
 			}
-			if !json.Valid(got) {
-				t.Fatalf("output is not JSON")
+			spans, err := Documents(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range spans {
+				if !json.Valid(got[s.Start:s.End]) {
+					t.Fatalf("document %d is not JSON", s.Index)
+				}
 			}
 			again, err := File(got, tt.edits)
 			if err != nil {

@@ -3,11 +3,12 @@
 // byte for byte, and edited ones keep their comments, key order, quoting,
 // indentation and blank lines wherever the edit does not reach.
 //
-// Documents are numbered as Span describes. An edited YAML document is
+// Documents are numbered as Span describes, the way package manifest
+// numbers them. An edited YAML document is
 // parsed with kyaml, edited as a node tree, re-encoded, and merged back
 // into the original text line by line (see merge3), so only the lines the
-// edit changes differ. A file that is one JSON value is rewritten as JSON,
-// in its key order and indentation.
+// edit changes differ. In a JSON stream each edited value is rewritten as
+// JSON, in its key order and indentation.
 package rewrite
 
 import (
@@ -51,20 +52,18 @@ type Edit struct {
 // File returns data with the edits applied. Applying the same edits to the
 // result returns it unchanged.
 func File(data []byte, edits []Edit) ([]byte, error) {
-	if isJSON(data) {
-		return jsonFile(data, edits)
-	}
-	spans, err := Split(data)
+	spans, err := Documents(data)
 	if err != nil {
 		return nil, err
 	}
 	byDoc := make(map[int][]Edit)
 	for _, e := range edits {
 		if e.Document < 0 || e.Document >= len(spans) {
-			return nil, fmt.Errorf("document %d: the file has documents 0 to %d", e.Document, len(spans)-1)
+			return nil, fmt.Errorf("document %d: %w", e.Document, noSuchDocument(len(spans)))
 		}
 		byDoc[e.Document] = append(byDoc[e.Document], e)
 	}
+	jsonStream := isJSONStream(data)
 	var out bytes.Buffer
 	pos := 0
 	for _, s := range spans {
@@ -72,7 +71,16 @@ func File(data []byte, edits []Edit) ([]byte, error) {
 		if !ok {
 			continue
 		}
-		text, err := rewriteDocument(string(data[s.Start:s.End]), string(data), docEdits)
+		text := string(data[s.Start:s.End])
+		var err error
+		switch {
+		case jsonStream:
+			text, err = rewriteJSON(text, docEdits)
+		case s.markerContent:
+			err = fmt.Errorf("content on the document's --- line is not supported for rewriting")
+		default:
+			text, err = rewriteDocument(text, string(data), docEdits)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("document %d (line %d): %w", s.Index, s.Line, err)
 		}
@@ -82,6 +90,13 @@ func File(data []byte, edits []Edit) ([]byte, error) {
 	}
 	out.Write(data[pos:])
 	return out.Bytes(), nil
+}
+
+func noSuchDocument(n int) error {
+	if n == 0 {
+		return fmt.Errorf("the file has no documents")
+	}
+	return fmt.Errorf("the file has documents 0 to %d", n-1)
 }
 
 // rewriteDocument applies edits to one YAML document's text.
@@ -191,30 +206,27 @@ func editTarget(root *yaml.Node, item *int) (*yaml.Node, error) {
 	return items[*item], nil
 }
 
-// jsonFile applies edits to a file that is one JSON value: document 0.
-func jsonFile(data []byte, edits []Edit) ([]byte, error) {
-	for _, e := range edits {
-		if e.Document != 0 {
-			return nil, fmt.Errorf("document %d: a JSON file has only document 0", e.Document)
-		}
-	}
-	doc, err := parseDocument(string(data))
+// rewriteJSON applies edits to one JSON value's text. A value the edits
+// do not change keeps its text.
+func rewriteJSON(text string, edits []Edit) (string, error) {
+	doc, err := parseDocument(text)
 	if err != nil {
-		return nil, fmt.Errorf("document 0: %w", err)
+		return "", err
 	}
 	var before bytes.Buffer
 	if err := writeJSON(&before, doc); err != nil {
-		return nil, err
+		return "", err
 	}
 	if err := applyEdits(doc, edits); err != nil {
-		return nil, fmt.Errorf("document 0: %w", err)
+		return "", err
 	}
 	var after bytes.Buffer
 	if err := writeJSON(&after, doc); err != nil {
-		return nil, err
+		return "", err
 	}
 	if bytes.Equal(before.Bytes(), after.Bytes()) {
-		return data, nil
+		return text, nil
 	}
-	return encodeJSON(doc, data)
+	out, err := encodeJSON(doc, []byte(text))
+	return string(out), err
 }

@@ -1,16 +1,27 @@
 package rewrite
 
 import (
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/psp2psa/psp2psa/manifest"
 )
 
-func TestSplit(t *testing.T) {
+const cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n"
+
+func configMap(name string) string { return strings.ReplaceAll(cm, "%s", name) }
+
+func TestDocuments(t *testing.T) {
 	tests := []struct {
 		name  string
 		in    string
 		texts []string // each document's text, in order
-		lines []int    // each document's first line
+		lines []int    // each document's Line
 	}{
 		{
 			name:  "file without separator is document 0",
@@ -19,22 +30,22 @@ func TestSplit(t *testing.T) {
 			lines: []int{1},
 		},
 		{
-			name:  "leading separator leaves an empty document 0",
+			name:  "leading separator opens document 0",
 			in:    "---\na: 1\n",
-			texts: []string{"", "a: 1\n"},
-			lines: []int{1, 2},
+			texts: []string{"a: 1\n"},
+			lines: []int{2},
 		},
 		{
-			name:  "licence header before the first separator is document 0",
-			in:    "# Copyright\n---\na: 1\n---\nb: 2\n",
-			texts: []string{"# Copyright\n", "a: 1\n", "b: 2\n"},
-			lines: []int{1, 3, 5},
+			name:  "licence header above the first separator does not shift the index",
+			in:    "# Copyright\n\n---\na: 1\n---\nb: 2\n",
+			texts: []string{"a: 1\n", "b: 2\n"},
+			lines: []int{4, 6},
 		},
 		{
-			name:  "consecutive separators count an empty document",
-			in:    "a: 1\n---\n---\nb: 2\n",
-			texts: []string{"a: 1\n", "", "b: 2\n"},
-			lines: []int{1, 3, 4},
+			name:  "empty and comment-only documents keep their index",
+			in:    "a: 1\n---\n---\n# only a comment\n---\n\n---\nb: 2\n",
+			texts: []string{"a: 1\n", "", "# only a comment\n", "\n", "b: 2\n"},
+			lines: []int{1, 3, 4, 6, 8},
 		},
 		{
 			name:  "trailing separator leaves an empty last document",
@@ -49,27 +60,44 @@ func TestSplit(t *testing.T) {
 			lines: []int{1, 3},
 		},
 		{
+			name:  "document end marker closes the document",
+			in:    "a: 1\n...\n---\nb: 2\n...\n",
+			texts: []string{"a: 1\n", "b: 2\n"},
+			lines: []int{1, 4},
+		},
+		{
 			name:  "CRLF separator",
 			in:    "a: 1\r\n---\r\nb: 2\r\n",
 			texts: []string{"a: 1\r\n", "b: 2\r\n"},
 			lines: []int{1, 3},
 		},
 		{
-			name:  "dashes inside a value or a block scalar are not separators",
+			name:  "dashes inside a block scalar or a longer token are not separators",
 			in:    "a: |\n  ---\n---foo: 1\n",
 			texts: []string{"a: |\n  ---\n---foo: 1\n"},
 			lines: []int{1},
 		},
 		{
-			name:  "empty file is one empty document",
+			name:  "byte order mark stays outside document 0",
+			in:    "\xef\xbb\xbf---\na: 1\n",
+			texts: []string{"a: 1\n"},
+			lines: []int{2},
+		},
+		{
+			name:  "empty file has no documents",
 			in:    "",
-			texts: []string{""},
-			lines: []int{1},
+			texts: nil,
+		},
+		{
+			name:  "JSON stream: each value is a document",
+			in:    "{\"a\": 1}\n\n  {\"b\":\n 2}\n",
+			texts: []string{`{"a": 1}`, "{\"b\":\n 2}"},
+			lines: []int{1, 3},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spans, err := Split([]byte(tt.in))
+			spans, err := Documents([]byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,9 +119,76 @@ func TestSplit(t *testing.T) {
 	}
 }
 
-func TestSplitRejectsContentAfterSeparator(t *testing.T) {
-	_, err := Split([]byte("a: 1\n--- b: 2\n"))
-	if err == nil || !strings.Contains(err.Error(), "line 2") {
-		t.Fatalf("got %v, want an error naming line 2", err)
+// TestDocumentsNumberAsManifestReads checks the contract with package
+// manifest: every object it reads has the Source.Index and Source.Line of
+// the document Documents finds it in, on the corpus, the demo and the
+// separator corner cases.
+func TestDocumentsNumberAsManifestReads(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "*.y*ml"))
+	demo, _ := filepath.Glob(filepath.Join("..", "testdata", "demo", "*.yaml"))
+	files = append(files, demo...)
+	dir := t.TempDir()
+	for i, in := range []string{
+		"# Copyright\n# licence\n\n---\n" + configMap("a"),
+		configMap("a") + "---\n---\n# only a comment\n---\n\n---\n" + configMap("b"),
+		"null\n---\n" + configMap("a"),
+		configMap("a") + "--- # next\n" + configMap("b") + "---  \t\n" + configMap("c"),
+		configMap("a") + "...\n---\n" + configMap("b") + "...\n",
+		"%YAML 1.1\n---\n" + configMap("a"),
+		"\xef\xbb\xbf" + configMap("a") + "---\n" + configMap("b"),
+		strings.ReplaceAll(configMap("a")+"---\n"+configMap("b"), "\n", "\r\n"),
+		"{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}}\n" +
+			"{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n" +
+			"  {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"b\"}}]}\n",
+		"apiVersion: v1\nkind: List\nitems:\n- " + strings.ReplaceAll(configMap("a"), "\n", "\n  ") + "\n---\n" + configMap("b"),
+	} {
+		path := filepath.Join(dir, "case"+string(rune('a'+i))+".yaml")
+		if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			docs, errs := manifest.Read([]string{file}, nil)
+			if len(errs) > 0 {
+				t.Fatalf("manifest.Read: %v", errs)
+			}
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spans, err := Documents(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Objects by (index, line); a List by (index, 0), since its
+			// items carry their own lines.
+			want := map[[2]int]bool{}
+			for _, d := range docs {
+				if d.Source.Item == nil {
+					want[[2]int{d.Source.Index, d.Source.Line}] = true
+				} else {
+					want[[2]int{d.Source.Index, 0}] = true
+				}
+			}
+			got := map[[2]int]bool{}
+			for _, s := range spans {
+				var obj map[string]any
+				if err := sigsyaml.Unmarshal(data[s.Start:s.End], &obj); err != nil {
+					t.Fatalf("document %d: %v", s.Index, err)
+				}
+				switch {
+				case obj == nil:
+				case obj["items"] != nil:
+					got[[2]int{s.Index, 0}] = true
+				default:
+					got[[2]int{s.Index, s.Line}] = true
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("documents (index, line) %v, manifest read %v", got, want)
+			}
+		})
 	}
 }
