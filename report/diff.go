@@ -1,0 +1,123 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sergi/go-diff/diffmatchpatch"
+)
+
+// diffContext is how many unchanged lines surround each change, as in
+// diff -u.
+const diffContext = 3
+
+// UnifiedDiff renders the change from old to new as a unified diff, the
+// format of diff -u and git diff, which patch and git apply accept. The
+// names are written as given on the "---" and "+++" lines: pass "a/x" and
+// "b/x" for git's style. A last line without a newline is marked
+// "\ No newline at end of file". Equal contents give "".
+func UnifiedDiff(oldName, newName string, old, new []byte) string {
+	if string(old) == string(new) {
+		return ""
+	}
+	ops := lineOps(string(old), string(new))
+	var b strings.Builder
+	fmt.Fprintf(&b, "--- %s\n+++ %s\n", oldName, newName)
+	for _, h := range hunks(ops) {
+		writeHunk(&b, ops, h)
+	}
+	return b.String()
+}
+
+// lineOp is one line of the diff: ' ' kept, '-' removed, '+' added.
+type lineOp struct {
+	kind byte
+	text string // with its newline, if it has one
+}
+
+// lineOps diffs two texts line by line.
+func lineOps(old, new string) []lineOp {
+	dmp := diffmatchpatch.New()
+	dmp.DiffTimeout = 0 // a minimal diff, the same on every run
+	a, b, lines := dmp.DiffLinesToRunes(old, new)
+	diffs := dmp.DiffCharsToLines(dmp.DiffMainRunes(a, b, false), lines)
+	var ops []lineOp
+	for _, d := range diffs {
+		kind := byte(' ')
+		switch d.Type {
+		case diffmatchpatch.DiffDelete:
+			kind = '-'
+		case diffmatchpatch.DiffInsert:
+			kind = '+'
+		}
+		for _, line := range strings.SplitAfter(d.Text, "\n") {
+			if line != "" {
+				ops = append(ops, lineOp{kind: kind, text: line})
+			}
+		}
+	}
+	return ops
+}
+
+// hunk is a range of ops [start, end) written as one @@ block.
+type hunk struct{ start, end int }
+
+// hunks groups the changed lines with their context; changes whose
+// contexts touch or overlap share a hunk, as diff -u does.
+func hunks(ops []lineOp) []hunk {
+	var out []hunk
+	for i := 0; i < len(ops); i++ {
+		if ops[i].kind == ' ' {
+			continue
+		}
+		start := max(0, i-diffContext)
+		if n := len(out); n > 0 && start <= out[n-1].end {
+			out[n-1].end = min(len(ops), i+1+diffContext)
+			continue
+		}
+		out = append(out, hunk{start: start, end: min(len(ops), i+1+diffContext)})
+	}
+	return out
+}
+
+func writeHunk(b *strings.Builder, ops []lineOp, h hunk) {
+	oldBefore, newBefore := 0, 0
+	for _, op := range ops[:h.start] {
+		oldBefore, newBefore = countLine(op, oldBefore, newBefore)
+	}
+	oldCount, newCount := 0, 0
+	for _, op := range ops[h.start:h.end] {
+		oldCount, newCount = countLine(op, oldCount, newCount)
+	}
+	fmt.Fprintf(b, "@@ -%s +%s @@\n", hunkRange(oldBefore, oldCount), hunkRange(newBefore, newCount))
+	for _, op := range ops[h.start:h.end] {
+		b.WriteByte(op.kind)
+		b.WriteString(op.text)
+		if !strings.HasSuffix(op.text, "\n") {
+			b.WriteString("\n\\ No newline at end of file\n")
+		}
+	}
+}
+
+func countLine(op lineOp, old, new int) (int, int) {
+	if op.kind != '+' {
+		old++
+	}
+	if op.kind != '-' {
+		new++
+	}
+	return old, new
+}
+
+// hunkRange writes a side of a hunk header as diff -u does: the first
+// line and the count, the count left out when it is 1, and for an empty
+// range the line before it.
+func hunkRange(before, count int) string {
+	switch count {
+	case 0:
+		return fmt.Sprintf("%d,0", before)
+	case 1:
+		return fmt.Sprintf("%d", before+1)
+	}
+	return fmt.Sprintf("%d,%d", before+1, count)
+}
