@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
@@ -22,7 +24,8 @@ var podSpecPaths = map[string][]string{
 }
 
 // TestFileOnEveryWorkload edits every workload document of the corpus and
-// the demo, one at a time, and checks the result against the same edit
+// the demo, one at a time (deleting host namespaces and privileged, setting
+// runAsNonRoot and allowPrivilegeEscalation), and checks the result against the same edit
 // made on the decoded object: the other documents are byte-identical, no
 // comment is lost, the edit is idempotent, and the edited document decodes
 // to exactly the original plus the edit.
@@ -64,7 +67,12 @@ func checkWorkloadEdit(t *testing.T, in []byte, index int, obj map[string]any, s
 	first := spec["containers"].([]any)[0].(map[string]any)
 	name := first["name"].(string)
 	edits := []Edit{{Document: index,
-		Deletes: []Delete{{Path: []string{"metadata", "annotations", "seccomp.security.alpha.kubernetes.io/pod"}}},
+		Deletes: []Delete{
+			{Path: []string{"metadata", "annotations", "seccomp.security.alpha.kubernetes.io/pod"}},
+			{Path: path(specPath, []string{"hostNetwork"})},
+			{Path: path(specPath, []string{"hostPID"})},
+			{Path: sc(container(specPath, "containers", name), "privileged")},
+		},
 		Sets: []Set{
 			{Path: sc(specPath, "runAsNonRoot"), Value: true},
 			{Path: sc(container(specPath, "containers", name), "allowPrivilegeEscalation"), Value: false},
@@ -75,7 +83,7 @@ func checkWorkloadEdit(t *testing.T, in []byte, index int, obj map[string]any, s
 		t.Fatal(err)
 	}
 	assertUntouchedIdentical(t, in, out, edits)
-	assertCommentsKept(t, in, out, nil)
+	assertCommentsKept(t, in, out, deletedComments(t, in, index, edits[0].Deletes))
 	again, err := File(out, edits)
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +93,11 @@ func checkWorkloadEdit(t *testing.T, in []byte, index int, obj map[string]any, s
 	}
 
 	// The same edit on the decoded object.
+	delete(spec, "hostNetwork")
+	delete(spec, "hostPID")
+	if csc, ok := first["securityContext"].(map[string]any); ok {
+		delete(csc, "privileged")
+	}
 	podSC, _ := spec["securityContext"].(map[string]any)
 	if podSC == nil {
 		podSC = map[string]any{}
@@ -123,4 +136,36 @@ func lookupMap(t *testing.T, obj map[string]any, path []string) map[string]any {
 		obj = next
 	}
 	return obj
+}
+
+// deletedComments lists the comment lines attached to the fields deletes
+// remove: a deleted field's own comments go with it.
+func deletedComments(t *testing.T, file []byte, index int, deletes []Delete) []string {
+	t.Helper()
+	spans, err := Documents(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := parseDocument(string(file[spans[index].Start:spans[index].End]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, d := range deletes {
+		parent, _, err := descend(doc.Content[0], d.Path[:len(d.Path)-1], false)
+		if err != nil || parent == nil || parent.Kind != yaml.MappingNode {
+			continue
+		}
+		if i := keyIndex(parent, d.Path[len(d.Path)-1]); i >= 0 {
+			key, value := parent.Content[i], parent.Content[i+1]
+			for _, c := range []string{key.HeadComment, key.LineComment, value.LineComment} {
+				for _, line := range strings.Split(c, "\n") {
+					if line != "" {
+						out = append(out, strings.TrimSpace(line))
+					}
+				}
+			}
+		}
+	}
+	return out
 }

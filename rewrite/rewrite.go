@@ -4,10 +4,11 @@
 // indentation and blank lines wherever the edit does not reach.
 //
 // Documents are numbered as Span describes, the way package manifest
-// numbers them. An edited YAML document is
-// parsed with kyaml, edited as a node tree, re-encoded, and merged back
-// into the original text line by line (see merge3), so only the lines the
-// edit changes differ. In a JSON stream each edited value is rewritten as
+// numbers them. An edited YAML document is parsed with kyaml, edited as a
+// node tree, re-encoded, and merged back into the original text line by
+// line (see merge3), so only the lines the edit changes differ; should the
+// merged text not parse to the edited data, the re-encoded document is
+// written instead. In a JSON stream each edited value is rewritten as
 // JSON, in its key order and indentation.
 package rewrite
 
@@ -34,8 +35,10 @@ type Set struct {
 	Value any
 }
 
-// Delete removes the field at Path, if it is there. Mappings the delete
-// leaves empty are removed too ("annotations: {}" would mean the same).
+// Delete removes the field at Path, if it is there, with the comments
+// attached to it. Mappings the delete leaves empty are removed too
+// ("annotations: {}" would mean the same). A missing list item on the way
+// is an error, as for Set.
 type Delete struct {
 	Path []string
 }
