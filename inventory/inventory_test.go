@@ -37,6 +37,7 @@ func TestFromDocumentsWorkloads(t *testing.T) {
 		{"CronJob", "batch/v1beta1", "batch", "nightly", "default", true, "", "", "", "spec.jobTemplate.spec.template", "CronJob", "report"},
 		{"Job", "batch/v1", "batch", "nightly-27000000", "default", true, "CronJob", "", "", "spec.template", "Job", "report"},
 		{"ReplicationController", "v1", "legacy", "old-frontend", "default", true, "", "", "", "spec.template", "ReplicationController", "fe"},
+		{"Pod", "v1", "kube-system", "kube-apiserver-node1", "", false, "", "", "privileged", "", "", "registry.k8s.io/kube-apiserver:v1.24.17"},
 	}
 	if len(inv.Workloads) != len(wants) {
 		t.Fatalf("got %d workloads, want %d", len(inv.Workloads), len(wants))

@@ -25,7 +25,8 @@ type Workload struct {
 	// ServiceAccount is the pod's service account as the ServiceAccount
 	// admission plugin leaves it, before PSP admission runs:
 	// spec.serviceAccountName, else the deprecated spec.serviceAccount,
-	// else "default".
+	// else "default" (except for a static pod's mirror, which the plugin
+	// leaves alone, so it may stay empty).
 	ServiceAccount string
 	// Controller reports that a controller creates the pods: true for
 	// every kind but a bare Pod, and for a Pod with a controller owner
@@ -142,7 +143,7 @@ func addWorkload(b *builder, d *manifest.Document) error {
 	if w.Template == nil {
 		return &manifest.Error{Source: d.Source, Object: d.Object(), Field: fieldPath(w.TemplatePath), Err: errNoTemplate}
 	}
-	w.ServiceAccount = serviceAccountOf(&w.Template.Spec)
+	w.ServiceAccount = serviceAccountOf(&w.Template.Spec, isMirrorPod(w.Template.Annotations))
 	w.Controller = d.Kind != "Pod"
 	if owner := metav1.GetControllerOfNoCopy(&metav1.ObjectMeta{OwnerReferences: meta.OwnerReferences}); owner != nil {
 		w.Controller = true
@@ -174,16 +175,27 @@ func fieldPath(path []string) string { return strings.Join(path, ".") }
 // serviceAccountOf mirrors what the pod's service account is when PSP
 // admission runs: the v1 conversion copies the deprecated serviceAccount
 // into serviceAccountName when that is empty, and the ServiceAccount
-// admission plugin, which runs before PodSecurityPolicy, sets "default".
-func serviceAccountOf(spec *corev1.PodSpec) string {
+// admission plugin, which runs before PodSecurityPolicy, sets "default",
+// except on mirror pods.
+func serviceAccountOf(spec *corev1.PodSpec, mirror bool) string {
 	switch {
 	case spec.ServiceAccountName != "":
 		return spec.ServiceAccountName
 	case spec.DeprecatedServiceAccount != "":
 		return spec.DeprecatedServiceAccount
+	case mirror:
+		return ""
 	default:
 		return "default"
 	}
+}
+
+// mirrorPodAnnotation marks the apiserver's copy of a kubelet static pod.
+const mirrorPodAnnotation = "kubernetes.io/config.mirror"
+
+func isMirrorPod(annotations map[string]string) bool {
+	_, ok := annotations[mirrorPodAnnotation]
+	return ok
 }
 
 // ownerRef is a workload's controller reference, kept until every

@@ -10,6 +10,157 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
+// What the apiserver does to a pod on create before PodSecurityPolicy
+// admission runs, as far as PSP can tell the difference.
+const (
+	// MirrorPodAnnotation marks a static pod's mirror, which the
+	// ServiceAccount admission plugin leaves alone.
+	MirrorPodAnnotation = "kubernetes.io/config.mirror"
+	// DefaultServiceAccount is set on pods that name none.
+	DefaultServiceAccount = "default"
+	// serviceAccountTokenMountPath is where the token volume is mounted.
+	serviceAccountTokenMountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
+	// serviceAccountVolumePrefix starts the token volume's name; the
+	// plugin adds a random suffix.
+	serviceAccountVolumePrefix = "kube-api-access-"
+	// tokenExpirationSeconds is serviceaccount.WarnOnlyBoundTokenExpirationSeconds.
+	tokenExpirationSeconds = 3607
+)
+
+// AdmissionPod returns the pod PodSecurityPolicy admission sees when a pod
+// is created from the template in the namespace: the v1 API defaults that
+// PSP checks (a volume without a source is an emptyDir; with hostNetwork,
+// each container port's hostPort defaults to its containerPort; the pod
+// security context is never nil), then what the ServiceAccount admission
+// plugin, which runs first, adds: serviceAccountName "default" when empty,
+// and the projected service account token volume, mounted in every
+// container, unless the pod or its service account turns automount off
+// (sa may be nil when the input does not hold it). A mirror pod is left to
+// the defaults alone, as the plugin does. The template is not modified.
+func AdmissionPod(namespace string, template *corev1.PodTemplateSpec, sa *corev1.ServiceAccount) *corev1.Pod {
+	pod := &corev1.Pod{ObjectMeta: *template.ObjectMeta.DeepCopy(), Spec: *template.Spec.DeepCopy()}
+	pod.Namespace = namespace
+	applyPodDefaults(&pod.Spec)
+	if _, mirror := pod.Annotations[MirrorPodAnnotation]; mirror {
+		return pod
+	}
+	if pod.Spec.ServiceAccountName == "" {
+		// The v1 conversion reads the deprecated field first.
+		pod.Spec.ServiceAccountName = pod.Spec.DeprecatedServiceAccount
+	}
+	if pod.Spec.ServiceAccountName == "" {
+		pod.Spec.ServiceAccountName = DefaultServiceAccount
+	}
+	if shouldAutomount(sa, pod) {
+		mountServiceAccountToken(pod)
+	}
+	return pod
+}
+
+// applyPodDefaults is the part of pkg/apis/core/v1 defaults.go that PSP
+// validation reads (SetDefaults_Volume, SetDefaults_PodSpec).
+func applyPodDefaults(spec *corev1.PodSpec) {
+	for i := range spec.Volumes {
+		if spec.Volumes[i].VolumeSource == (corev1.VolumeSource{}) {
+			spec.Volumes[i].VolumeSource.EmptyDir = &corev1.EmptyDirVolumeSource{}
+		}
+	}
+	if spec.HostNetwork {
+		defaultHostNetworkPorts(spec.Containers)
+		defaultHostNetworkPorts(spec.InitContainers)
+	}
+	if spec.SecurityContext == nil {
+		spec.SecurityContext = &corev1.PodSecurityContext{}
+	}
+}
+
+func defaultHostNetworkPorts(containers []corev1.Container) {
+	for i := range containers {
+		for j := range containers[i].Ports {
+			if containers[i].Ports[j].HostPort == 0 {
+				containers[i].Ports[j].HostPort = containers[i].Ports[j].ContainerPort
+			}
+		}
+	}
+}
+
+// shouldAutomount is the ServiceAccount plugin's: the pod's choice, else
+// the service account's, else true.
+func shouldAutomount(sa *corev1.ServiceAccount, pod *corev1.Pod) bool {
+	if pod.Spec.AutomountServiceAccountToken != nil {
+		return *pod.Spec.AutomountServiceAccountToken
+	}
+	if sa != nil && sa.AutomountServiceAccountToken != nil {
+		return *sa.AutomountServiceAccountToken
+	}
+	return true
+}
+
+// mountServiceAccountToken mirrors the 1.24 ServiceAccount plugin: every
+// init and regular container without a mount at the token path gets one,
+// and the pod gets the projected volume if some container needed it and no
+// token volume is there yet.
+func mountServiceAccountToken(pod *corev1.Pod) {
+	volumeName := ""
+	for _, v := range pod.Spec.Volumes {
+		if strings.HasPrefix(v.Name, serviceAccountVolumePrefix) {
+			volumeName = v.Name
+			break
+		}
+	}
+	hasVolume := volumeName != ""
+	if !hasVolume {
+		volumeName = serviceAccountVolumePrefix + "token"
+	}
+	mount := corev1.VolumeMount{Name: volumeName, ReadOnly: true, MountPath: serviceAccountTokenMountPath}
+	needsVolume := false
+	for _, containers := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range containers {
+			if !mountsTokenPath(&containers[i]) {
+				containers[i].VolumeMounts = append(containers[i].VolumeMounts, mount)
+				needsVolume = true
+			}
+		}
+	}
+	if !hasVolume && needsVolume {
+		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
+			Name:         volumeName,
+			VolumeSource: corev1.VolumeSource{Projected: tokenVolumeSource()},
+		})
+	}
+}
+
+func mountsTokenPath(c *corev1.Container) bool {
+	for _, m := range c.VolumeMounts {
+		if m.MountPath == serviceAccountTokenMountPath {
+			return true
+		}
+	}
+	return false
+}
+
+// tokenVolumeSource is the ServiceAccount plugin's TokenVolumeSource.
+func tokenVolumeSource() *corev1.ProjectedVolumeSource {
+	mode := corev1.ProjectedVolumeSourceDefaultMode
+	expiration := int64(tokenExpirationSeconds)
+	return &corev1.ProjectedVolumeSource{
+		DefaultMode: &mode,
+		Sources: []corev1.VolumeProjection{
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: &expiration}},
+			{ConfigMap: &corev1.ConfigMapProjection{
+				LocalObjectReference: corev1.LocalObjectReference{Name: "kube-root-ca.crt"},
+				Items:                []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}},
+			}},
+			{DownwardAPI: &corev1.DownwardAPIProjection{
+				Items: []corev1.DownwardAPIVolumeFile{{
+					Path:     "namespace",
+					FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"},
+				}},
+			}},
+		},
+	}
+}
+
 // Requester is who sends the pod create request: a person or CI system
 // for a bare Pod, the controller for the pods a controller makes.
 type Requester struct {

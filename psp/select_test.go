@@ -2,8 +2,16 @@ package psp
 
 import (
 	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/psp2psa/psp2psa/inventory"
+	"github.com/psp2psa/psp2psa/manifest"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -265,5 +273,238 @@ func TestControllerIdentity(t *testing.T) {
 		if _, err := ControllerIdentity("Deployment", mode); err == nil {
 			t.Errorf("mode %q accepted", mode)
 		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// TestSelectOnDemoCluster runs admission for every workload of the demo
+// cluster (testdata/demo) as its controller would create the pods, and
+// compares the decisions with testdata/rbac/demo-decisions.golden.
+func TestSelectOnDemoCluster(t *testing.T) {
+	docs, errs := manifest.Read([]string{filepath.Join("..", "testdata", "demo")}, nil)
+	for _, err := range errs {
+		t.Fatal(err)
+	}
+	inv, errs := inventory.FromDocuments(docs, "")
+	for _, err := range errs {
+		t.Fatal(err)
+	}
+	load := FromDocuments(docs)
+	for _, err := range load.Errors {
+		t.Fatal(err)
+	}
+	var policies []*PodSecurityPolicy
+	for i := range load.Policies {
+		policies = append(policies, load.Policies[i].PSP)
+	}
+	a := NewAuthorizer(inv.Roles, inv.ClusterRoles, inv.RoleBindings, inv.ClusterRoleBindings)
+	serviceAccounts := map[string]*corev1.ServiceAccount{}
+	for i := range inv.ServiceAccounts {
+		sa := &inv.ServiceAccounts[i]
+		serviceAccounts[sa.Namespace+"/"+sa.Name] = sa
+	}
+	var b strings.Builder
+	for _, w := range inv.Workloads {
+		requester, err := ControllerIdentity(w.CreatorKind(), ModeServiceAccounts)
+		if err != nil {
+			t.Fatalf("%s/%s: %v", w.Kind, w.Name, err)
+		}
+		pod := AdmissionPod(w.Namespace, w.Template, serviceAccounts[w.Namespace+"/"+w.ServiceAccount])
+		d := Select(policies, pod, a.ForPod(w.Namespace, pod.Spec.ServiceAccountName, requester.User))
+		fmt.Fprintf(&b, "%s %s/%s sa=%s: ", w.Kind, w.Namespace, w.Name, w.ServiceAccount)
+		switch {
+		case d.Policy == "":
+			b.WriteString("rejected\n")
+		case d.Mutated:
+			fmt.Fprintf(&b, "%s (mutated)\n", d.Policy)
+		default:
+			fmt.Fprintf(&b, "%s\n", d.Policy)
+		}
+		for _, name := range d.Unauthorized {
+			fmt.Fprintf(&b, "  would admit, not authorized: %s\n", name)
+		}
+		for _, r := range d.Rejections {
+			fmt.Fprintf(&b, "  %s (authorized=%v): %d error(s), first %s\n", r.Policy, r.Authorized, len(r.Errors), r.Errors[0].Field)
+		}
+	}
+	golden := filepath.Join("..", "testdata", "rbac", "demo-decisions.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("decisions differ from %s (run with -update and review the diff):\n%s", golden, b.String())
+	}
+}
+
+func TestAdmissionPod(t *testing.T) {
+	no := false
+	tokenMount := corev1.VolumeMount{Name: "kube-api-access-token", ReadOnly: true, MountPath: "/var/run/secrets/kubernetes.io/serviceaccount"}
+	template := func(edit func(*corev1.PodSpec)) *corev1.PodTemplateSpec {
+		t := &corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			InitContainers: []corev1.Container{{Name: "init"}},
+			Containers:     []corev1.Container{{Name: "app", Ports: []corev1.ContainerPort{{ContainerPort: 9100}, {ContainerPort: 80, HostPort: 8080}}}},
+		}}
+		if edit != nil {
+			edit(&t.Spec)
+		}
+		return t
+	}
+	tests := []struct {
+		name     string
+		template *corev1.PodTemplateSpec
+		sa       *corev1.ServiceAccount
+		check    func(t *testing.T, pod *corev1.Pod)
+	}{
+		{
+			name:     "the default service account and its token, mounted in every container",
+			template: template(nil),
+			check: func(t *testing.T, pod *corev1.Pod) {
+				if pod.Spec.ServiceAccountName != "default" {
+					t.Errorf("serviceAccountName = %q", pod.Spec.ServiceAccountName)
+				}
+				if len(pod.Spec.Volumes) != 1 || pod.Spec.Volumes[0].Projected == nil || pod.Spec.Volumes[0].Name != tokenMount.Name {
+					t.Errorf("volumes = %+v, want the projected token volume", pod.Spec.Volumes)
+				}
+				for _, c := range append(pod.Spec.InitContainers, pod.Spec.Containers...) {
+					if !reflect.DeepEqual(c.VolumeMounts, []corev1.VolumeMount{tokenMount}) {
+						t.Errorf("container %s mounts %+v", c.Name, c.VolumeMounts)
+					}
+				}
+			},
+		},
+		{
+			name:     "the deprecated serviceAccount field names the account",
+			template: template(func(s *corev1.PodSpec) { s.DeprecatedServiceAccount = "old" }),
+			check: func(t *testing.T, pod *corev1.Pod) {
+				if pod.Spec.ServiceAccountName != "old" {
+					t.Errorf("serviceAccountName = %q", pod.Spec.ServiceAccountName)
+				}
+			},
+		},
+		{
+			name:     "the pod turns automount off",
+			template: template(func(s *corev1.PodSpec) { s.AutomountServiceAccountToken = &no }),
+			check:    noTokenVolume,
+		},
+		{
+			name:     "the service account turns automount off",
+			template: template(nil),
+			sa:       &corev1.ServiceAccount{AutomountServiceAccountToken: &no},
+			check:    noTokenVolume,
+		},
+		{
+			name: "containers that already mount the token path get no token volume",
+			template: template(func(s *corev1.PodSpec) {
+				own := corev1.VolumeMount{Name: "own", MountPath: "/var/run/secrets/kubernetes.io/serviceaccount"}
+				s.InitContainers[0].VolumeMounts = []corev1.VolumeMount{own}
+				s.Containers[0].VolumeMounts = []corev1.VolumeMount{own}
+			}),
+			check: noTokenVolume,
+		},
+		{
+			name:     "a mirror pod gets neither a service account nor a token",
+			template: template(func(s *corev1.PodSpec) {}),
+			check: func(t *testing.T, pod *corev1.Pod) {
+				if pod.Spec.ServiceAccountName != "" || len(pod.Spec.Volumes) != 0 {
+					t.Errorf("mirror pod got service account %q, volumes %+v", pod.Spec.ServiceAccountName, pod.Spec.Volumes)
+				}
+			},
+		},
+		{
+			name:     "with hostNetwork, container ports default their host ports",
+			template: template(func(s *corev1.PodSpec) { s.HostNetwork = true }),
+			check: func(t *testing.T, pod *corev1.Pod) {
+				ports := pod.Spec.Containers[0].Ports
+				if ports[0].HostPort != 9100 || ports[1].HostPort != 8080 {
+					t.Errorf("ports = %+v, want hostPort 9100 defaulted and 8080 kept", ports)
+				}
+			},
+		},
+		{
+			name:     "without hostNetwork, host ports stay unset",
+			template: template(nil),
+			check: func(t *testing.T, pod *corev1.Pod) {
+				if pod.Spec.Containers[0].Ports[0].HostPort != 0 {
+					t.Errorf("ports = %+v", pod.Spec.Containers[0].Ports)
+				}
+			},
+		},
+		{
+			name: "a volume without a source is an emptyDir",
+			template: template(func(s *corev1.PodSpec) {
+				s.Volumes = []corev1.Volume{{Name: "scratch"}}
+				s.AutomountServiceAccountToken = &no
+			}),
+			check: func(t *testing.T, pod *corev1.Pod) {
+				if pod.Spec.Volumes[0].EmptyDir == nil || pod.Spec.SecurityContext == nil {
+					t.Errorf("volume %+v, pod security context %v", pod.Spec.Volumes[0], pod.Spec.SecurityContext)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if strings.HasPrefix(tt.name, "a mirror pod") {
+				tt.template.Annotations = map[string]string{MirrorPodAnnotation: "x"}
+			}
+			original := tt.template.DeepCopy()
+			pod := AdmissionPod("app", tt.template, tt.sa)
+			if pod.Namespace != "app" {
+				t.Errorf("namespace = %q", pod.Namespace)
+			}
+			tt.check(t, pod)
+			if !reflect.DeepEqual(tt.template, original) {
+				t.Errorf("AdmissionPod modified the template")
+			}
+		})
+	}
+}
+
+func noTokenVolume(t *testing.T, pod *corev1.Pod) {
+	t.Helper()
+	for _, v := range pod.Spec.Volumes {
+		if strings.HasPrefix(v.Name, "kube-api-access-") {
+			t.Errorf("token volume added: %+v", pod.Spec.Volumes)
+		}
+	}
+}
+
+// TestSelectSeesWhatTheServerAdds: PSP checked pods after API defaulting
+// and the ServiceAccount plugin, so a PSP without projected volumes or
+// without host ports rejected pods whose manifests show neither.
+func TestSelectSeesWhatTheServerAdds(t *testing.T) {
+	no := false
+	secretsOnly := policy("secrets-only", func(s *PodSecurityPolicySpec) { s.Volumes = []FSType{Secret} })
+	configMapsOnly := policy("configmaps-only", func(s *PodSecurityPolicySpec) { s.Volumes = []FSType{ConfigMap} })
+	hostNetworkNoPorts := policy("host-network", func(s *PodSecurityPolicySpec) { s.HostPorts = nil })
+	tests := []struct {
+		name     string
+		policy   *PodSecurityPolicy
+		template corev1.PodTemplateSpec
+		want     string
+	}{
+		{"the token volume is projected, which a PSP without projected or secret rejects", configMapsOnly,
+			corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}}, ""},
+		{"without the token that PSP admits the pod", configMapsOnly,
+			corev1.PodTemplateSpec{Spec: corev1.PodSpec{AutomountServiceAccountToken: &no, Containers: []corev1.Container{{Name: "c"}}}}, "configmaps-only"},
+		{"a PSP that allows secret volumes allows the projected token volume (1.24's exception)", secretsOnly,
+			corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c"}}}}, "secrets-only"},
+		{"a hostNetwork pod's container port is a host port the PSP must allow", hostNetworkNoPorts,
+			corev1.PodTemplateSpec{Spec: corev1.PodSpec{HostNetwork: true, Containers: []corev1.Container{{Name: "c", Ports: []corev1.ContainerPort{{ContainerPort: 9100}}}}}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Select([]*PodSecurityPolicy{tt.policy}, AdmissionPod("app", &tt.template, nil), allowAll)
+			if d.Policy != tt.want {
+				t.Errorf("Select = %q, want %q (rejections %+v)", d.Policy, tt.want, d.Rejections)
+			}
+		})
 	}
 }
