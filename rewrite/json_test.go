@@ -91,6 +91,12 @@ func TestFileJSON(t *testing.T) {
 			want:  "{ \"kind\" : \"Pod\",\n  \"spec\" : { \"hostPID\" : true } }\n{\"kind\":\"Pod\",\"spec\":{\"hostPID\":false}}\n",
 		},
 		{
+			name:  "CRLF JSON keeps its line endings",
+			in:    "{\r\n  \"kind\": \"Pod\",\r\n  \"spec\": {\"hostIPC\": true}\r\n}\r\n",
+			edits: []Edit{{Sets: []Set{{Path: []string{"spec", "hostIPC"}, Value: false}}}},
+			want:  "{\r\n  \"kind\": \"Pod\",\r\n  \"spec\": {\r\n    \"hostIPC\": false\r\n  }\r\n}\r\n",
+		},
+		{
 			name: "List item in JSON",
 			in: `{
   "kind": "List",

@@ -231,5 +231,11 @@ func rewriteJSON(text string, edits []Edit) (string, error) {
 		return text, nil
 	}
 	out, err := encodeJSON(doc, []byte(text))
-	return string(out), err
+	if err != nil {
+		return "", err
+	}
+	if strings.Contains(text, "\r\n") {
+		out = bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n"))
+	}
+	return string(out), nil
 }
