@@ -41,12 +41,12 @@ func AdmissionPod(namespace string, template *corev1.PodTemplateSpec, sa *corev1
 	pod := &corev1.Pod{ObjectMeta: *template.ObjectMeta.DeepCopy(), Spec: *template.Spec.DeepCopy()}
 	pod.Namespace = namespace
 	applyPodDefaults(&pod.Spec)
+	if pod.Spec.ServiceAccountName == "" {
+		// The v1 conversion reads the deprecated field.
+		pod.Spec.ServiceAccountName = pod.Spec.DeprecatedServiceAccount
+	}
 	if _, mirror := pod.Annotations[MirrorPodAnnotation]; mirror {
 		return pod
-	}
-	if pod.Spec.ServiceAccountName == "" {
-		// The v1 conversion reads the deprecated field first.
-		pod.Spec.ServiceAccountName = pod.Spec.DeprecatedServiceAccount
 	}
 	if pod.Spec.ServiceAccountName == "" {
 		pod.Spec.ServiceAccountName = DefaultServiceAccount

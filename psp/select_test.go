@@ -410,7 +410,7 @@ func TestAdmissionPod(t *testing.T) {
 		},
 		{
 			name:     "a mirror pod gets neither a service account nor a token",
-			template: template(func(s *corev1.PodSpec) {}),
+			template: mirrored(template(nil)),
 			check: func(t *testing.T, pod *corev1.Pod) {
 				if pod.Spec.ServiceAccountName != "" || len(pod.Spec.Volumes) != 0 {
 					t.Errorf("mirror pod got service account %q, volumes %+v", pod.Spec.ServiceAccountName, pod.Spec.Volumes)
@@ -451,9 +451,6 @@ func TestAdmissionPod(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if strings.HasPrefix(tt.name, "a mirror pod") {
-				tt.template.Annotations = map[string]string{MirrorPodAnnotation: "x"}
-			}
 			original := tt.template.DeepCopy()
 			pod := AdmissionPod("app", tt.template, tt.sa)
 			if pod.Namespace != "app" {
@@ -465,6 +462,11 @@ func TestAdmissionPod(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mirrored(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
+	t.Annotations = map[string]string{MirrorPodAnnotation: "0123456789abcdef"}
+	return t
 }
 
 func noTokenVolume(t *testing.T, pod *corev1.Pod) {
