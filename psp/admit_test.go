@@ -49,6 +49,10 @@ type admitCase struct {
 	pod      func(*corev1.Pod)        // applied to plainPod(); nil = as is
 	defaults func(*corev1.Pod)        // the PSP's defaults, applied to the pod; nil = none
 	errors   []string
+	// invalidPolicy and invalidPod hold the message with which the 1.24
+	// server refuses the PSP (policy validation) or the pod (core
+	// validation, whatever the PSP), for the differential test.
+	invalidPolicy, invalidPod string
 }
 
 // containerKinds are the fields a pod's containers can sit in.

@@ -65,7 +65,9 @@ func newProvider(p *PodSecurityPolicy) (*provider, field.ErrorList) {
 // first, then every container (1.24 MutatePod).
 func (p *provider) mutatePod(pod *corev1.Pod) {
 	sc := pod.Spec.SecurityContext
-	if sc == nil || sc.SupplementalGroups == nil {
+	// 1.24 tested for nil, but an empty list never reached it from a
+	// controller or a typed client: protobuf and omitempty turn it into nil.
+	if sc == nil || len(sc.SupplementalGroups) == 0 {
 		if groups := p.supplementalGroups.generate(); len(groups) > 0 {
 			podSecurityContext(pod).SupplementalGroups = groups
 		}

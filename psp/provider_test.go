@@ -311,10 +311,11 @@ func runtimeClassCases() []admitCase {
 		{
 			// 1.24 did not check the default against the allowed list
 			// before writing it (policy validation did, on PSP create).
-			name:     "a default outside the allowed list is written and rejected",
-			psp:      strategy([]string{"good"}, new("foo")),
-			defaults: runtimeClass("foo"),
-			errors:   []string{"spec.runtimeClassName: Invalid value: "},
+			name:          "a default outside the allowed list is written and rejected",
+			psp:           strategy([]string{"good"}, new("foo")),
+			defaults:      runtimeClass("foo"),
+			errors:        []string{"spec.runtimeClassName: Invalid value: "},
+			invalidPolicy: `default "foo" must be allowed`,
 		},
 	}
 }
@@ -371,6 +372,7 @@ func sysctlsCases() []admitCase {
 				`pod.spec.securityContext.sysctls[0]: Forbidden: sysctl "kernel.shm_rmid_forced" is not allowed`,
 				`pod.spec.securityContext.sysctls[1]: Forbidden: sysctl "kernel.sem" is not allowed`,
 			},
+			invalidPolicy: `"kernel.sem": sysctl overlaps with *`,
 		},
 	}
 }

@@ -75,6 +75,19 @@ func appArmorCases() []admitCase {
 			errors: []string{
 				appPath + `: Forbidden: runtime/default is not an allowed profile. Allowed values: "*"`,
 			},
+			invalidPolicy: `invalid AppArmor profile name: "*"`,
+		},
+		{
+			// The only AppArmor list 1.24 stored without checking names.
+			name:   "an empty allowed list admits no pod",
+			psp:    appArmorAnnotations("", ""),
+			errors: []string{appPath + ": Forbidden: AppArmor profile must be set"},
+		},
+		{
+			name:   "an empty allowed list rejects every profile",
+			psp:    appArmorAnnotations("", ""),
+			pod:    podAnnotation(appKey, "runtime/default"),
+			errors: []string{appPath + `: Forbidden: runtime/default is not an allowed profile. Allowed values: ""`},
 		},
 		// Deviation from 1.24, which knew no appArmorProfile field: the
 		// field counts as the annotation (1.30+ servers sync them).

@@ -85,12 +85,12 @@ func supplementalGroupsCases() []admitCase {
 			},
 		},
 		{
-			// 1.24 defaulted only a nil list; an explicit empty list stays
-			// empty and fails.
-			name:   "MustRunAs rejects an explicitly empty list",
-			psp:    rule(SupplementalGroupsStrategyMustRunAs, IDRange{Min: 1, Max: 1}),
-			pod:    func(p *corev1.Pod) { podSC(p).SupplementalGroups = []int64{} },
-			errors: []string{"spec.securityContext.supplementalGroups: Invalid value: unable to validate empty groups against required ranges"},
+			// An empty list reaches admission as nil from controllers and
+			// typed clients (protobuf and omitempty drop it).
+			name:     "MustRunAs defaults an explicitly empty list",
+			psp:      rule(SupplementalGroupsStrategyMustRunAs, IDRange{Min: 7, Max: 9}),
+			pod:      func(p *corev1.Pod) { podSC(p).SupplementalGroups = []int64{} },
+			defaults: groups(7),
 		},
 		{
 			name: "MayRunAs admits no groups and writes nothing",

@@ -113,8 +113,26 @@ func seccompCases() []admitCase {
 			errors: []string{podPath + ": Forbidden:  is not an allowed seccomp profile. Valid values are runtime/default", appPath + ": Forbidden:  is not an allowed seccomp profile. Valid values are runtime/default"},
 		},
 		{
-			name: "trailing comma allows an unset profile",
-			psp:  seccompAnnotations("runtime/default,", ""),
+			// Only PSPs stored before 1.24's annotation validation can
+			// hold the empty name: 1.24 refuses it on create.
+			name:          "trailing comma allows an unset profile",
+			psp:           seccompAnnotations("runtime/default,", ""),
+			invalidPolicy: `Invalid value: "": must be a valid seccomp profile`,
+		},
+		{
+			// An empty annotation is not checked on create, and splits into
+			// the empty name.
+			name: "an empty allowed list allows only an unset profile",
+			psp:  seccompAnnotations("", ""),
+		},
+		{
+			name: "an empty allowed list rejects any profile",
+			psp:  seccompAnnotations("", ""),
+			pod:  podAnnotation(podKey, "runtime/default"),
+			errors: []string{
+				podPath + ": Forbidden: runtime/default is not an allowed seccomp profile. Valid values are ",
+				appPath + ": Forbidden: runtime/default is not an allowed seccomp profile. Valid values are ",
+			},
 		},
 		{
 			name: "docker/default in the list allows runtime/default",
@@ -151,6 +169,8 @@ func seccompCases() []admitCase {
 			psp:  seccompAnnotations("localhost/a", ""),
 			pod: both(podAnnotation(podKey, "localhost/a"), podAnnotation(containerKey, "localhost/b"),
 				containerSeccomp(corev1.SeccompProfileTypeLocalhost, "a")),
+			// Core validation wants annotation and field to agree.
+			invalidPod: "seccomp profile in annotation and field must match",
 		},
 		{
 			name:   "a Localhost field without a path counts as unset",
