@@ -35,7 +35,7 @@ func clusterRole(name string, rules ...rbacv1.PolicyRule) rbacv1.ClusterRole {
 	return rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
 }
 
-func role(namespace, name string, rules ...rbacv1.PolicyRule) rbacv1.Role {
+func namespacedRole(namespace, name string, rules ...rbacv1.PolicyRule) rbacv1.Role {
 	return rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Rules: rules}
 }
 
@@ -176,7 +176,7 @@ func TestCanUse(t *testing.T) {
 		{
 			name: "RoleBinding to a Role in its namespace grants use",
 			rbac: rbacFixture{
-				roles: []rbacv1.Role{role("app", "psp", useRule(policyGroup, "baseline"))},
+				roles: []rbacv1.Role{namespacedRole("app", "psp", useRule(policyGroup, "baseline"))},
 				rbs:   []rbacv1.RoleBinding{roleBinding("app", "psp", toRole("psp"), userSubject("alice"))},
 			},
 			user: alice, namespace: "app", psp: "baseline", want: true,
@@ -184,7 +184,7 @@ func TestCanUse(t *testing.T) {
 		{
 			name: "RoleBinding to a Role of the same name in another namespace grants nothing",
 			rbac: rbacFixture{
-				roles: []rbacv1.Role{role("other", "psp", useRule(policyGroup, "baseline"))},
+				roles: []rbacv1.Role{namespacedRole("other", "psp", useRule(policyGroup, "baseline"))},
 				rbs:   []rbacv1.RoleBinding{roleBinding("app", "psp", toRole("psp"), userSubject("alice"))},
 			},
 			user: alice, namespace: "app", psp: "baseline", want: false,
@@ -192,7 +192,7 @@ func TestCanUse(t *testing.T) {
 		{
 			name: "ClusterRoleBinding to a Role grants nothing",
 			rbac: rbacFixture{
-				roles: []rbacv1.Role{role("app", "psp", useRule(policyGroup, "baseline"))},
+				roles: []rbacv1.Role{namespacedRole("app", "psp", useRule(policyGroup, "baseline"))},
 				crbs:  []rbacv1.ClusterRoleBinding{clusterRoleBinding("psp", toRole("psp"), userSubject("alice"))},
 			},
 			user: alice, namespace: "app", psp: "baseline", want: false,
@@ -341,7 +341,7 @@ func TestUsablePolicies(t *testing.T) {
 
 func TestGrantsExplainWhichBindingAllows(t *testing.T) {
 	rbac := rbacFixture{
-		roles:        []rbacv1.Role{role("app", "local", useRule(policyGroup, "restricted"))},
+		roles:        []rbacv1.Role{namespacedRole("app", "local", useRule(policyGroup, "restricted"))},
 		clusterRoles: []rbacv1.ClusterRole{clusterRole("psp:restricted", useRule(policyGroup, "restricted"))},
 		rbs: []rbacv1.RoleBinding{
 			roleBinding("app", "local", toRole("local"), userSubject("nobody"), saSubject("", "web"), groupSubject("system:serviceaccounts")),
@@ -555,7 +555,7 @@ func TestAuthorizerAgreesWithReferenceOnRandomRBAC(t *testing.T) {
 	for round := 0; round < 300; round++ {
 		var f rbacFixture
 		for i := 0; i < 1+rng.Intn(4); i++ {
-			f.roles = append(f.roles, role(pick([]string{"a", "b"}), pick(roleNames), rule(), rule()))
+			f.roles = append(f.roles, namespacedRole(pick([]string{"a", "b"}), pick(roleNames), rule(), rule()))
 			f.clusterRoles = append(f.clusterRoles, clusterRole(pick(roleNames), rule()))
 		}
 		for i := 0; i < 1+rng.Intn(5); i++ {

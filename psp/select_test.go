@@ -33,7 +33,7 @@ func permissiveSpec() PodSecurityPolicySpec {
 	}
 }
 
-func policy(name string, edit func(*PodSecurityPolicySpec)) *PodSecurityPolicy {
+func namedPolicy(name string, edit func(*PodSecurityPolicySpec)) *PodSecurityPolicy {
 	spec := permissiveSpec()
 	if edit != nil {
 		edit(&spec)
@@ -49,7 +49,7 @@ func runAsUser1000(s *PodSecurityPolicySpec) {
 // unprivileged rejects privileged containers and defaults nothing.
 func unprivileged(s *PodSecurityPolicySpec) { s.Privileged = false }
 
-func testPod(edit func(*corev1.Pod)) *corev1.Pod {
+func selectPod(edit func(*corev1.Pod)) *corev1.Pod {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "app"},
 		Spec:       corev1.PodSpec{ServiceAccountName: "web", Containers: []corev1.Container{{Name: "c", Image: "img"}}},
@@ -95,54 +95,54 @@ func TestSelect(t *testing.T) {
 	}{
 		{
 			name:       "a PSP that admits the pod unchanged wins over an earlier one that mutates it",
-			policies:   []*PodSecurityPolicy{policy("a-defaults-user", runAsUser1000), policy("z-permissive", nil)},
-			pod:        testPod(nil),
+			policies:   []*PodSecurityPolicy{namedPolicy("a-defaults-user", runAsUser1000), namedPolicy("z-permissive", nil)},
+			pod:        selectPod(nil),
 			authorized: allowAll, wantPolicy: "z-permissive",
 		},
 		{
 			name:       "the first mutating PSP by name wins when none admits the pod unchanged",
-			policies:   []*PodSecurityPolicy{policy("b-defaults-user", runAsUser1000), policy("a-defaults-user", runAsUser1000)},
-			pod:        testPod(nil),
+			policies:   []*PodSecurityPolicy{namedPolicy("b-defaults-user", runAsUser1000), namedPolicy("a-defaults-user", runAsUser1000)},
+			pod:        selectPod(nil),
 			authorized: allowAll, wantPolicy: "a-defaults-user", wantMutated: true,
 		},
 		{
 			name:       "mutation is per pod: a pod that already carries the default is admitted unchanged",
-			policies:   []*PodSecurityPolicy{policy("a-defaults-user", runAsUser1000), policy("z-permissive", nil)},
-			pod:        testPod(withUser(1000)),
+			policies:   []*PodSecurityPolicy{namedPolicy("a-defaults-user", runAsUser1000), namedPolicy("z-permissive", nil)},
+			pod:        selectPod(withUser(1000)),
 			authorized: allowAll, wantPolicy: "a-defaults-user",
 		},
 		{
 			name:       "a PSP the pod may not use is passed over and reported",
-			policies:   []*PodSecurityPolicy{policy("a-defaults-user", runAsUser1000), policy("z-permissive", nil)},
-			pod:        testPod(nil),
+			policies:   []*PodSecurityPolicy{namedPolicy("a-defaults-user", runAsUser1000), namedPolicy("z-permissive", nil)},
+			pod:        selectPod(nil),
 			authorized: allowOnly("a-defaults-user"), wantPolicy: "a-defaults-user", wantMutated: true,
 			unauthorized: []string{"z-permissive"},
 		},
 		{
 			name:       "a rejected pod has every PSP's reasons, authorized or not",
-			policies:   []*PodSecurityPolicy{policy("restricted", unprivileged), policy("privileged", nil), policy("baseline", unprivileged)},
-			pod:        testPod(privilegedPod),
+			policies:   []*PodSecurityPolicy{namedPolicy("restricted", unprivileged), namedPolicy("privileged", nil), namedPolicy("baseline", unprivileged)},
+			pod:        selectPod(privilegedPod),
 			authorized: allowOnly("restricted"),
 			rejected:   []string{"baseline (unauthorized)", "restricted"}, unauthorized: []string{"privileged"},
 		},
 		{
 			name:       "policies after an immediate winner are not tried",
-			policies:   []*PodSecurityPolicy{policy("c-unprivileged", unprivileged), policy("a-unprivileged", unprivileged), policy("b-permissive", nil)},
-			pod:        testPod(privilegedPod),
+			policies:   []*PodSecurityPolicy{namedPolicy("c-unprivileged", unprivileged), namedPolicy("a-unprivileged", unprivileged), namedPolicy("b-permissive", nil)},
+			pod:        selectPod(privilegedPod),
 			authorized: allowAll, wantPolicy: "b-permissive",
 			rejected: []string{"a-unprivileged"},
 		},
 		{
 			name: "a PSP whose strategies cannot be built admits nothing",
-			policies: []*PodSecurityPolicy{policy("broken", func(s *PodSecurityPolicySpec) {
+			policies: []*PodSecurityPolicy{namedPolicy("broken", func(s *PodSecurityPolicySpec) {
 				s.RunAsUser = RunAsUserStrategyOptions{Rule: "MustRunAsRange"}
 			})},
-			pod:        testPod(nil),
+			pod:        selectPod(nil),
 			authorized: allowAll, rejected: []string{"broken"},
 		},
 		{
 			name:       "without any PSP the pod is rejected",
-			pod:        testPod(nil),
+			pod:        selectPod(nil),
 			authorized: allowAll,
 		},
 	}
@@ -181,7 +181,7 @@ func TestSelect(t *testing.T) {
 }
 
 func TestSelectKeepsTheMutatingWinnersDefaults(t *testing.T) {
-	d := Select([]*PodSecurityPolicy{policy("defaults-user", runAsUser1000)}, testPod(nil), allowAll)
+	d := Select([]*PodSecurityPolicy{namedPolicy("defaults-user", runAsUser1000)}, selectPod(nil), allowAll)
 	sc := d.Pod.Spec.Containers[0].SecurityContext
 	if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 1000 {
 		t.Errorf("admitted pod's container security context = %+v, want runAsUser 1000", sc)
@@ -204,8 +204,8 @@ func TestSelectWithRBAC(t *testing.T) {
 		},
 	}
 	a := rbac.authorizer()
-	policies := []*PodSecurityPolicy{policy("restricted", unprivileged), policy("privileged", nil)}
-	pod := testPod(privilegedPod)
+	policies := []*PodSecurityPolicy{namedPolicy("restricted", unprivileged), namedPolicy("privileged", nil)}
+	pod := selectPod(privilegedPod)
 	controller, err := ControllerIdentity("Deployment", ModeServiceAccounts)
 	if err != nil {
 		t.Fatal(err)
@@ -483,9 +483,9 @@ func noTokenVolume(t *testing.T, pod *corev1.Pod) {
 // without host ports rejected pods whose manifests show neither.
 func TestSelectSeesWhatTheServerAdds(t *testing.T) {
 	no := false
-	secretsOnly := policy("secrets-only", func(s *PodSecurityPolicySpec) { s.Volumes = []FSType{Secret} })
-	configMapsOnly := policy("configmaps-only", func(s *PodSecurityPolicySpec) { s.Volumes = []FSType{ConfigMap} })
-	hostNetworkNoPorts := policy("host-network", func(s *PodSecurityPolicySpec) { s.HostPorts = nil })
+	secretsOnly := namedPolicy("secrets-only", func(s *PodSecurityPolicySpec) { s.Volumes = []FSType{Secret} })
+	configMapsOnly := namedPolicy("configmaps-only", func(s *PodSecurityPolicySpec) { s.Volumes = []FSType{ConfigMap} })
+	hostNetworkNoPorts := namedPolicy("host-network", func(s *PodSecurityPolicySpec) { s.HostPorts = nil })
 	tests := []struct {
 		name     string
 		policy   *PodSecurityPolicy
