@@ -34,7 +34,7 @@ spec:
 `
 
 // loadString reads input as one stream and loads its PSPs.
-func loadString(t *testing.T, input string) Load {
+func inputLoadString(t *testing.T, input string) Load {
 	t.Helper()
 	docs, errs := manifest.Read([]string{manifest.Stdin}, strings.NewReader(input))
 	if len(errs) != 0 {
@@ -43,7 +43,7 @@ func loadString(t *testing.T, input string) Load {
 	return FromDocuments(docs)
 }
 
-func messages(errs []error) []string {
+func inputMessages(errs []error) []string {
 	out := []string{}
 	for _, err := range errs {
 		out = append(out, err.Error())
@@ -51,7 +51,7 @@ func messages(errs []error) []string {
 	return out
 }
 
-func policyNames(ps []Policy) []string {
+func inputPolicyNames(ps []Policy) []string {
 	out := []string{}
 	for _, p := range ps {
 		out = append(out, p.APIVersion+" "+p.PSP.Name)
@@ -155,21 +155,21 @@ func TestFromDocuments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			load := loadString(t, tt.input)
-			if got, want := policyNames(load.Policies), orEmpty(tt.wantPolicies); !slices.Equal(got, want) {
+			load := inputLoadString(t, tt.input)
+			if got, want := inputPolicyNames(load.Policies), inputOrEmpty(tt.wantPolicies); !slices.Equal(got, want) {
 				t.Errorf("policies:\n got %q\nwant %q", got, want)
 			}
-			if got, want := messages(load.Errors), orEmpty(tt.wantErrors); !slices.Equal(got, want) {
+			if got, want := inputMessages(load.Errors), inputOrEmpty(tt.wantErrors); !slices.Equal(got, want) {
 				t.Errorf("errors:\n got %q\nwant %q", got, want)
 			}
-			if got, want := messages(load.Warnings), orEmpty(tt.wantWarnings); !slices.Equal(got, want) {
+			if got, want := inputMessages(load.Warnings), inputOrEmpty(tt.wantWarnings); !slices.Equal(got, want) {
 				t.Errorf("warnings:\n got %q\nwant %q", got, want)
 			}
 		})
 	}
 }
 
-func orEmpty(s []string) []string {
+func inputOrEmpty(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
@@ -190,7 +190,7 @@ apiVersion: v1
 kind: ServiceAccount
 metadata: {name: c}
 `
-	load := loadString(t, input)
+	load := inputLoadString(t, input)
 	want := map[string]int{"rbac.authorization.k8s.io/v1/ClusterRole": 2, "v1/ServiceAccount": 1}
 	if len(load.Skipped) != len(want) {
 		t.Errorf("Skipped = %v, want %v", load.Skipped, want)
@@ -206,7 +206,7 @@ metadata: {name: c}
 }
 
 func TestFromDocumentsErrorsAreManifestErrors(t *testing.T) {
-	load := loadString(t, strings.Replace(restrictedYAML, "name: restricted", "name: no_good", 1))
+	load := inputLoadString(t, strings.Replace(restrictedYAML, "name: restricted", "name: no_good", 1))
 	if len(load.Errors) != 1 {
 		t.Fatalf("errors = %v", load.Errors)
 	}
