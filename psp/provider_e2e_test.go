@@ -30,12 +30,13 @@ import (
 
 // TestAdmitAgreesWithAPIServer is the differential test: every case of the
 // unit tables (as regular and as init containers; the server refuses
-// ephemeral containers on create) and every corpus PSP × corpus pod
-// template is dry-run on a real v1.24.17 kube-apiserver with the
-// PodSecurityPolicy plugin, under that one PSP, and the server's answer is
-// compared with Admit's: admitted or not, the security fields and
-// annotations of the admitted pod, and each rejection error's path, type
-// and detail. Cases whose PSP the server refuses as invalid are skipped.
+// ephemeral containers on create), every testdata/admission fixture and
+// every corpus PSP × corpus pod template is dry-run on a real v1.24.17
+// kube-apiserver with the PodSecurityPolicy plugin, under that one PSP, and
+// the server's answer is compared with Admit's: admitted or not, the
+// security fields and annotations of the admitted pod, and each rejection
+// error's path, type and detail. Table cases say when the server refuses
+// their PSP or pod; corpus PSPs the server refuses are skipped.
 func TestAdmitAgreesWithAPIServer(t *testing.T) {
 	srv := startAPIServer(t)
 
@@ -65,6 +66,21 @@ func TestAdmitAgreesWithAPIServer(t *testing.T) {
 					})
 				}
 			}
+		}
+	})
+
+	t.Run("fixtures", func(t *testing.T) {
+		for _, fixture := range admissionFixtureFiles(t) {
+			t.Run(filepath.Base(fixture), func(t *testing.T) {
+				t.Parallel()
+				policy, pod := readAdmissionFixture(t, fixture)
+				pod.Spec.EphemeralContainers = nil // refused on create
+				usable, ns, refused := srv.grantPolicy(t, policy)
+				if refused != nil {
+					t.Fatalf("the server refuses the PSP: %v", refused)
+				}
+				srv.compare(t, usable, podForServer(pod, ns))
+			})
 		}
 	})
 
@@ -155,8 +171,8 @@ func startAPIServer(t *testing.T) *apiServer {
 		dynamic: dynamic.NewForConfigOrDie(adminConfig),
 	}
 	// The RuntimeClass admission plugin rejects pods naming a class that
-	// does not exist; create the ones the tables use.
-	for _, name := range []string{"good", "bad", "foo", "tim"} {
+	// does not exist; create the ones the tables and fixtures use.
+	for _, name := range []string{"good", "bad", "foo", "tim", "gvisor"} {
 		rc := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Handler: "runc"}
 		if _, err := srv.admin.NodeV1().RuntimeClasses().Create(context.Background(), rc, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("create RuntimeClass %s: %v", name, err)
