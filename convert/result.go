@@ -37,6 +37,10 @@ type PolicyResult struct {
 	Mutations []Mutation `json:"mutations"`
 	// Gaps are restrictions the PSP enforces that no PSS level expresses.
 	Gaps []Gap `json:"gaps"`
+	// Notes are facts about the PSP a reader of the docs' mapping table
+	// would not expect: where 1.24 admission did something else than the
+	// table suggests (a field with no effect, a PSP that admits no pod).
+	Notes []Note `json:"notes,omitempty"`
 }
 
 // Finding is one PSP field that keeps the policy below a level.
@@ -56,6 +60,12 @@ type Mutation struct {
 
 // Gap is a restriction the PSP enforces that PSS cannot express.
 type Gap struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Note is one such fact about a field.
+type Note struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }

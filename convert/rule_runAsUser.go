@@ -1,0 +1,107 @@
+package convert
+
+import (
+	"fmt"
+
+	"github.com/psp2psa/psp2psa/psp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/api"
+)
+
+/*
+PSP field: spec.runAsUser ({rule: MustRunAs|MustRunAsNonRoot|RunAsAny, ranges}).
+
+PSS controls: Running as Non-root (check runAsNonRoot, restricted) and
+Running as Non-root user (check runAsUser, restricted from v1.23).
+
+Allowed values:
+  - baseline: anything
+  - restricted: MustRunAsNonRoot; or MustRunAs with every range starting at
+    1 or more
+
+A MustRunAs range that starts at 1 or more keeps root out as well as
+MustRunAsNonRoot does, but PSA checks the runAsNonRoot field, not the UID.
+Even MustRunAsNonRoot admits a pod with runAsUser: 1000 and no
+runAsNonRoot, so that field is the workload patches' work, not a PSP
+property (REFERENCE §7); the engine does not count runAsNonRoot against a
+pod whose containers all run with a non-zero UID, whatever runAsNonRoot
+says.
+*/
+
+func init() { register(rule{field: "runAsUser", analyze: analyzeRunAsUser}) }
+
+func analyzeRunAsUser(p *psp.PodSecurityPolicy) analysis {
+	s := p.Spec.RunAsUser
+	switch s.Rule {
+	case psp.RunAsUserStrategyRunAsAny:
+		return analysis{
+			witnesses: []podChange{runAsUserChange(0)},
+			explain: func(c findingContext) string {
+				return "runAsUser RunAsAny lets containers run as root; " + nonRootRequired(c.version)
+			},
+		}
+	case psp.RunAsUserStrategyMustRunAsNonRoot:
+		return analysis{
+			mutations: []Mutation{{
+				Field:   "runAsUser",
+				Sets:    "container securityContext.runAsNonRoot: true",
+				Message: "runAsUser MustRunAsNonRoot → container securityContext.runAsNonRoot: true when neither runAsNonRoot nor runAsUser is set",
+			}},
+			restrictions: []podChange{runAsUserChange(0)},
+			explainGap: func(lost []lostRestriction) string {
+				return "runAsUser MustRunAsNonRoot keeps root out; " + describeLost(lost)
+			},
+		}
+	case psp.RunAsUserStrategyMustRunAs:
+		if len(s.Ranges) == 0 {
+			return admitsNothing("runAsUser", "runAsUser MustRunAs without ranges: 1.24 could not build the strategy, so the PSP admits no pod")
+		}
+		return analyzeRunAsUserMustRunAs(s.Ranges)
+	}
+	return admitsNothing("runAsUser", "runAsUser.rule "+quoteRule(string(s.Rule))+" is not a rule 1.24 knows, so the PSP admits no pod")
+}
+
+func analyzeRunAsUserMustRunAs(ranges []psp.IDRange) analysis {
+	first := ranges[0].Min
+	a := analysis{
+		mutations: []Mutation{{
+			Field:   "runAsUser",
+			Sets:    fmt.Sprintf("container securityContext.runAsUser: %d", first),
+			Message: fmt.Sprintf("runAsUser MustRunAs → container securityContext.runAsUser: %d when neither the container nor the pod sets it", first),
+		}},
+		explain: func(c findingContext) string {
+			return "runAsUser MustRunAs ranges " + idRanges(ranges) + " include UID 0 (root); " + nonRootRequired(c.version)
+		},
+		explainGap: func(lost []lostRestriction) string {
+			return "runAsUser MustRunAs limits UIDs to " + idRanges(ranges) + "; " + describeLost(lost)
+		},
+	}
+	for _, r := range ranges {
+		a.witnesses = append(a.witnesses, runAsUserChange(r.Min))
+	}
+	if !inIDRanges(0, ranges) {
+		a.restrictions = append(a.restrictions, runAsUserChange(0))
+	}
+	a.restrictions = append(a.restrictions, runAsUserChange(outsideIDRanges(ranges, 1)))
+	return a
+}
+
+// runAsUserChange runs the pod as the UID without runAsNonRoot, which no
+// rule but MustRunAsNonRoot requires.
+func runAsUserChange(uid int64) podChange {
+	return podChange{
+		name: fmt.Sprintf("UID %d", uid),
+		apply: func(pod *corev1.Pod) {
+			sc := podSecurity(pod)
+			sc.RunAsUser = new(uid)
+			sc.RunAsNonRoot = nil
+		},
+	}
+}
+
+func nonRootRequired(v api.Version) string {
+	if v.Older(api.MajorMinorVersion(1, 23)) {
+		return "restricted requires runAsNonRoot: true"
+	}
+	return "restricted requires runAsNonRoot: true and forbids runAsUser: 0"
+}

@@ -1,0 +1,222 @@
+package convert
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/psp2psa/psp2psa/psp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/api"
+)
+
+/*
+PSP annotation: seccomp.security.alpha.kubernetes.io/allowedProfileNames
+(comma-separated; "*" allows any profile, an empty entry such as a trailing
+comma allows no profile; docker/default and runtime/default are the same).
+
+PSS controls: Seccomp (check seccompProfile_baseline, baseline; from v1.19
+seccompProfile_restricted, restricted). Before v1.19 PSS read the seccomp
+annotations, from v1.19 the seccompProfile fields; a 1.24 apiserver kept
+both in sync, so witnesses set both.
+
+Allowed values:
+  - baseline: runtime/default, docker/default, localhost/*, and the empty
+    entry (pods without a profile)
+  - restricted: runtime/default, docker/default, localhost/*
+
+1.24 admission: without the annotation only pods without a profile are
+admitted (any profile is "seccomp may not be set"), which restricted
+rejects from v1.19. A pod without a profile gets the default profile
+(rule_seccompDefaultProfile.go), so it stays unset only when there is none.
+*/
+
+func init() {
+	register(rule{field: annotationField(psp.SeccompAllowedProfilesAnnotation), analyze: analyzeSeccompAllowedProfiles})
+}
+
+// seccompPolicy is the 1.24 seccomp strategy of a PSP.
+type seccompPolicy struct {
+	listed  bool            // the allowedProfileNames annotation is present
+	entries []string        // its entries in order, "*" left out
+	allowed map[string]bool // as 1.24 parsed them
+	any     bool            // "*" is listed
+	def     string          // defaultProfileName
+}
+
+func seccompOf(p *psp.PodSecurityPolicy) seccompPolicy {
+	s := seccompPolicy{allowed: map[string]bool{}, def: p.Annotations[psp.SeccompDefaultProfileAnnotation]}
+	raw, listed := p.Annotations[psp.SeccompAllowedProfilesAnnotation]
+	s.listed = listed
+	if !listed {
+		return s
+	}
+	for _, entry := range strings.Split(raw, ",") {
+		if entry == psp.AllowAllProfiles {
+			s.any = true
+			continue
+		}
+		if entry == psp.SeccompProfileDockerDefault || entry == psp.SeccompProfileRuntimeDefault {
+			s.allowed[psp.SeccompProfileDockerDefault] = true
+			s.allowed[psp.SeccompProfileRuntimeDefault] = true
+		}
+		s.allowed[entry] = true
+		s.entries = append(s.entries, entry)
+	}
+	return s
+}
+
+// admits is 1.24's validation of a pod's effective profile ("" for none).
+func (s seccompPolicy) admits(profile string) bool {
+	if !s.any && len(s.allowed) == 0 && profile != "" {
+		return false
+	}
+	return (len(s.allowed) == 0 && profile == "") || s.any || s.allowed[profile]
+}
+
+// explicitProfiles are the profiles a pod may set itself, one per
+// distinct profile; "*" stands for unconfined.
+func (s seccompPolicy) explicitProfiles() []string {
+	var out []string
+	for _, e := range s.entries {
+		if e == psp.SeccompProfileDockerDefault {
+			e = psp.SeccompProfileRuntimeDefault
+		}
+		if e != "" && !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	if s.any && !slices.Contains(out, psp.SeccompProfileNameUnconfined) {
+		out = append(out, psp.SeccompProfileNameUnconfined)
+	}
+	return out
+}
+
+// unsetStaysUnset reports whether a pod without a profile is admitted
+// without one.
+func (s seccompPolicy) unsetStaysUnset() bool { return s.def == "" && s.admits("") }
+
+// defaultApplies reports whether a pod without a profile is admitted with
+// the default profile.
+func (s seccompPolicy) defaultApplies() bool { return s.def != "" && s.admits(s.def) }
+
+func (s seccompPolicy) admitsNothing() bool {
+	return len(s.explicitProfiles()) == 0 && !s.unsetStaysUnset() && !s.defaultApplies()
+}
+
+// required names the witness every admitted pod needs when the clean
+// pod's runtime/default is rejected: "" when it is not, else a profile,
+// "unset" or "default".
+func (s seccompPolicy) required() string {
+	if s.admits(psp.SeccompProfileRuntimeDefault) {
+		return ""
+	}
+	explicit := s.explicitProfiles()
+	for _, p := range explicit {
+		if strings.HasPrefix(p, psp.SeccompLocalhostProfilePrefix) {
+			return p
+		}
+	}
+	switch {
+	case s.unsetStaysUnset():
+		return "unset"
+	case s.defaultApplies():
+		return "default"
+	case len(explicit) > 0:
+		return explicit[0]
+	}
+	return ""
+}
+
+func analyzeSeccompAllowedProfiles(p *psp.PodSecurityPolicy) analysis {
+	s := seccompOf(p)
+	if s.admitsNothing() {
+		return analysis{} // the default profile's rule says why
+	}
+	required := s.required()
+	var a analysis
+	for _, profile := range s.explicitProfiles() {
+		a.witnesses = append(a.witnesses, seccompChange(profile, profile, required == profile))
+	}
+	if s.unsetStaysUnset() {
+		a.witnesses = append(a.witnesses, seccompChange("no seccomp profile", "", required == "unset"))
+	}
+	a.explain = func(c findingContext) string { return explainSeccompAllowed(s, c) }
+
+	const otherLocalhost = psp.SeccompLocalhostProfilePrefix + "other-profile.json"
+	for _, profile := range []string{psp.SeccompProfileRuntimeDefault, otherLocalhost, psp.SeccompProfileNameUnconfined} {
+		if !s.admits(profile) {
+			a.restrictions = append(a.restrictions, seccompChange(profile, profile, false))
+		}
+	}
+	if !s.unsetStaysUnset() && !s.defaultApplies() {
+		a.restrictions = append(a.restrictions, seccompChange("no seccomp profile", "", false))
+	}
+	a.explainGap = func(lost []lostRestriction) string {
+		return "seccomp allowedProfileNames " + profileListText(s.listed, p.Annotations[psp.SeccompAllowedProfilesAnnotation]) +
+			" rejects " + describeLost(lost)
+	}
+	return a
+}
+
+func explainSeccompAllowed(s seccompPolicy, c findingContext) string {
+	if c.level == api.LevelBaseline {
+		what := "seccomp allowedProfileNames allows " + strings.Join(c.witnesses, ", ")
+		if s.any {
+			what = "seccomp allowedProfileNames * allows any profile, unconfined included"
+		}
+		return what + "; baseline allows only runtime/default (docker/default) and localhost/* profiles"
+	}
+	why := "seccomp allowedProfileNames has an empty entry and there is no default profile, so pods may run without a seccomp profile"
+	switch {
+	case !s.listed:
+		why = "there is no seccomp allowedProfileNames annotation, so 1.24 admission admits only pods without a seccomp profile"
+	case s.any:
+		why = "seccomp allowedProfileNames * with no default profile lets pods run without a seccomp profile"
+	}
+	return why + "; restricted requires a RuntimeDefault or Localhost profile"
+}
+
+func profileListText(listed bool, raw string) string {
+	if !listed {
+		return "(absent)"
+	}
+	return "(" + raw + ")"
+}
+
+// seccompChange gives the pod the profile both as the 1.24 annotation and
+// as the field ("" removes both).
+func seccompChange(name, profile string, required bool) podChange {
+	return podChange{
+		name:     name,
+		required: required,
+		apply: func(pod *corev1.Pod) {
+			setAnnotation(pod, psp.SeccompPodAnnotation, profile)
+			podSecurity(pod).SeccompProfile = seccompField(profile)
+		},
+	}
+}
+
+// seccompField is the field form of a 1.24 profile name.
+func seccompField(profile string) *corev1.SeccompProfile {
+	switch {
+	case profile == "":
+		return nil
+	case profile == psp.SeccompProfileRuntimeDefault || profile == psp.SeccompProfileDockerDefault:
+		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+	case strings.HasPrefix(profile, psp.SeccompLocalhostProfilePrefix):
+		return &corev1.SeccompProfile{
+			Type:             corev1.SeccompProfileTypeLocalhost,
+			LocalhostProfile: new(strings.TrimPrefix(profile, psp.SeccompLocalhostProfilePrefix)),
+		}
+	}
+	return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
+}
+
+// seccompFieldText words the field form for a mutation.
+func seccompFieldText(profile string) string {
+	f := seccompField(profile)
+	if f.LocalhostProfile != nil {
+		return "{type: Localhost, localhostProfile: " + *f.LocalhostProfile + "}"
+	}
+	return "{type: " + string(f.Type) + "}"
+}
