@@ -341,6 +341,31 @@ func appCapabilities(pod *corev1.Pod) *corev1.Capabilities {
 	return sc.Capabilities
 }
 
+// putVolume adds the volume, replacing one of the same name, so that a
+// change applied twice changes nothing more.
+func putVolume(pod *corev1.Pod, v corev1.Volume) {
+	for i := range pod.Spec.Volumes {
+		if pod.Spec.Volumes[i].Name == v.Name {
+			pod.Spec.Volumes[i] = v
+			return
+		}
+	}
+	pod.Spec.Volumes = append(pod.Spec.Volumes, v)
+}
+
+// putAppMount mounts a volume into the witness container, replacing a
+// mount of the same volume.
+func putAppMount(pod *corev1.Pod, m corev1.VolumeMount) {
+	c := &pod.Spec.Containers[0]
+	for i := range c.VolumeMounts {
+		if c.VolumeMounts[i].Name == m.Name {
+			c.VolumeMounts[i] = m
+			return
+		}
+	}
+	c.VolumeMounts = append(c.VolumeMounts, m)
+}
+
 // setAnnotation sets a pod annotation, or deletes it for "".
 func setAnnotation(pod *corev1.Pod, key, value string) {
 	if value == "" {

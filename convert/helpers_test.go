@@ -36,7 +36,7 @@ func readPSP(t *testing.T, path string) *psp.PodSecurityPolicy {
 
 // sharedDir returns /work/shared seen from the repository: ../shared from
 // the repository root, which is one level above this package.
-func sharedDir(t *testing.T) string {
+func sharedDir(t testing.TB) string {
 	t.Helper()
 	dir, err := filepath.Abs(filepath.Join("..", "..", "shared"))
 	if err != nil {
@@ -51,7 +51,7 @@ func sharedDir(t *testing.T) string {
 	return dir
 }
 
-func version(t *testing.T, s string) api.Version {
+func version(t testing.TB, s string) api.Version {
 	t.Helper()
 	v, err := pss.ParseVersion(s)
 	if err != nil {
@@ -110,6 +110,7 @@ func runRuleCases(t *testing.T, field string, cases []ruleCase) {
 			}
 			got := Convert(p, version(t, v))
 			checkResult(t, got, field, tc)
+			checkAgainstAdmission(t, p, version(t, v))
 		})
 	}
 }

@@ -38,7 +38,7 @@ func analyzeAllowedCSIDrivers(p *psp.PodSecurityPolicy) analysis {
 		restrictions: []podChange{{
 			name: "csi driver " + other,
 			apply: func(pod *corev1.Pod) {
-				pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
+				putVolume(pod, corev1.Volume{
 					Name:         "witness-csi",
 					VolumeSource: corev1.VolumeSource{CSI: &corev1.CSIVolumeSource{Driver: other}},
 				})

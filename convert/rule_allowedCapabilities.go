@@ -66,8 +66,9 @@ func addCapabilityChange(c corev1.Capability) podChange {
 	return podChange{
 		name: string(c),
 		apply: func(pod *corev1.Pod) {
-			caps := appCapabilities(pod)
-			caps.Add = append(caps.Add, c)
+			if caps := appCapabilities(pod); !slices.Contains(caps.Add, c) {
+				caps.Add = append(caps.Add, c)
+			}
 		},
 	}
 }

@@ -41,7 +41,7 @@ func analyzeAllowedFlexVolumes(p *psp.PodSecurityPolicy) analysis {
 		restrictions: []podChange{{
 			name: "flexVolume driver " + other,
 			apply: func(pod *corev1.Pod) {
-				pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{
+				putVolume(pod, corev1.Volume{
 					Name:         "witness-flex",
 					VolumeSource: corev1.VolumeSource{FlexVolume: &corev1.FlexVolumeSource{Driver: other}},
 				})

@@ -62,10 +62,9 @@ func analyzeAllowedHostPaths(p *psp.PodSecurityPolicy) analysis {
 
 func addHostPathVolume(pod *corev1.Pod, path string, writableMount bool) {
 	const name = "witness-hostpath"
-	pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: name, VolumeSource: hostPathSource(path)})
+	putVolume(pod, corev1.Volume{Name: name, VolumeSource: hostPathSource(path)})
 	if writableMount {
-		c := &pod.Spec.Containers[0]
-		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: "/witness"})
+		putAppMount(pod, corev1.VolumeMount{Name: name, MountPath: "/witness"})
 	}
 }
 

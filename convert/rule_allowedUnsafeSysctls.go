@@ -121,7 +121,9 @@ func sysctlChange(names ...string) podChange {
 		apply: func(pod *corev1.Pod) {
 			sc := podSecurity(pod)
 			for _, n := range names {
-				sc.Sysctls = append(sc.Sysctls, corev1.Sysctl{Name: n, Value: "1"})
+				if !slices.ContainsFunc(sc.Sysctls, func(s corev1.Sysctl) bool { return s.Name == n }) {
+					sc.Sysctls = append(sc.Sysctls, corev1.Sysctl{Name: n, Value: "1"})
+				}
 			}
 		},
 	}

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/psp2psa/psp2psa/psp"
@@ -55,7 +56,10 @@ func hostPortChange(port int32) podChange {
 		name: fmt.Sprintf("host port %d", port),
 		apply: func(pod *corev1.Pod) {
 			c := &pod.Spec.Containers[0]
-			c.Ports = append(c.Ports, corev1.ContainerPort{ContainerPort: port, HostPort: port, Protocol: corev1.ProtocolTCP})
+			p := corev1.ContainerPort{ContainerPort: port, HostPort: port, Protocol: corev1.ProtocolTCP}
+			if !slices.Contains(c.Ports, p) {
+				c.Ports = append(c.Ports, p)
+			}
 		},
 	}
 }

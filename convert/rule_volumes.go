@@ -74,10 +74,9 @@ func analyzeVolumes(p *psp.PodSecurityPolicy) analysis {
 func volumeOfType(t psp.FSType, spec psp.PodSecurityPolicySpec) func(*corev1.Pod) {
 	return func(pod *corev1.Pod) {
 		v := corev1.Volume{Name: "witness-" + strings.ToLower(string(t)), VolumeSource: volumeSource(t, spec)}
-		pod.Spec.Volumes = append(pod.Spec.Volumes, v)
+		putVolume(pod, v)
 		if t == psp.HostPath && len(spec.AllowedHostPaths) > 0 && spec.AllowedHostPaths[0].ReadOnly {
-			c := &pod.Spec.Containers[0]
-			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: v.Name, MountPath: "/witness", ReadOnly: true})
+			putAppMount(pod, corev1.VolumeMount{Name: v.Name, MountPath: "/witness", ReadOnly: true})
 		}
 	}
 }

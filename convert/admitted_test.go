@@ -1,0 +1,92 @@
+package convert
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/psp2psa/psp2psa/psp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/pod-security-admission/api"
+)
+
+// checkAgainstAdmission ties every rule's analysis of p to the 1.24
+// admission simulation, psp.Admit:
+//   - each witness, on a clean pod that also carries what the other fields
+//     require, is admitted, and the pod admission returns (after the PSP's
+//     defaults) still fails every check the witness is charged with: each
+//     finding is backed by a pod the PSP really admits;
+//   - each restriction is rejected, or admission overrides it: each gap is
+//     something the PSP really enforces;
+//   - a PSP said to admit nothing rejects the clean pod.
+func checkAgainstAdmission(t *testing.T, p *psp.PodSecurityPolicy, version api.Version) {
+	t.Helper()
+	fields := analyzeAll(p)
+	if slices.ContainsFunc(fields, func(f fieldAnalysis) bool { return f.admitsNothing }) {
+		if adm := psp.Admit(p, requiredPod(fields, -1)); adm.Admitted() {
+			t.Errorf("%s: said to admit no pod, but admits the clean pod", p.Name)
+		}
+		return
+	}
+	if adm := psp.Admit(p, requiredPod(fields, -1)); !adm.Admitted() {
+		t.Errorf("%s: rejects the clean pod with every field's required values: %v", p.Name, adm.Errors)
+	}
+	for i, f := range fields {
+		for _, w := range f.witnesses {
+			pod := requiredPod(fields, i)
+			w.apply(pod)
+			adm := psp.Admit(p, pod)
+			if !adm.Admitted() {
+				t.Errorf("%s: %s witness %q is rejected: %v", p.Name, f.field, w.name, adm.Errors)
+				continue
+			}
+			charged, got := judge(w, version), judgePod(adm.Pod, version)
+			if !subset(charged.baseline, got.baseline) || !subset(charged.restricted, got.restricted) {
+				t.Errorf("%s: %s witness %q is charged with %v but the admitted pod fails only %v", p.Name, f.field, w.name, charged, got)
+			}
+		}
+		for _, r := range f.restrictions {
+			pod := requiredPod(fields, i)
+			r.apply(pod)
+			adm := psp.Admit(p, pod)
+			if !adm.Admitted() {
+				continue
+			}
+			again := adm.Pod.DeepCopy()
+			r.apply(again)
+			if equality.Semantic.DeepEqual(again, adm.Pod) {
+				t.Errorf("%s: %s restriction %q is admitted unchanged", p.Name, f.field, r.name)
+			}
+		}
+	}
+}
+
+// requiredPod is the clean pod with the required witness of every field
+// but the one at index skip.
+func requiredPod(fields []fieldAnalysis, skip int) *corev1.Pod {
+	pod := cleanPod()
+	for i, f := range fields {
+		for _, w := range f.witnesses {
+			if w.required && i != skip {
+				w.apply(pod)
+			}
+		}
+	}
+	return pod
+}
+
+func judgePod(pod *corev1.Pod, version api.Version) verdict {
+	return verdict{
+		baseline:   governableFailures(pod, api.LevelBaseline, version),
+		restricted: governableFailures(pod, api.LevelRestricted, version),
+	}
+}
+
+func subset(small, big []string) bool {
+	for _, s := range small {
+		if !slices.Contains(big, s) {
+			return false
+		}
+	}
+	return true
+}
