@@ -136,6 +136,28 @@ type apiServer struct {
 	admin   kubernetes.Interface
 	limited kubernetes.Interface
 	dynamic dynamic.Interface
+	// permissive admits every pod and writes nothing but what 1.24 wrote
+	// under any PSP (a seccomp field copied into the annotation). It sorts
+	// after every PSP under test and only the permissiveServiceAccount
+	// may use it.
+	permissive *PodSecurityPolicy
+}
+
+const (
+	permissiveName           = "zz-permissive"
+	permissiveServiceAccount = "with-permissive"
+)
+
+func permissivePolicy() *PodSecurityPolicy {
+	p := permissivePSP()
+	p.Name = permissiveName
+	p.Annotations = map[string]string{SeccompAllowedProfilesAnnotation: "*"}
+	p.Spec.Privileged, p.Spec.HostNetwork, p.Spec.HostPID, p.Spec.HostIPC = true, true, true, true
+	p.Spec.AllowedCapabilities = []corev1.Capability{AllowAllCapabilities}
+	p.Spec.Volumes = []FSType{All}
+	p.Spec.HostPorts = []HostPortRange{{Min: 0, Max: 65535}}
+	p.Spec.AllowedUnsafeSysctls = []string{"*"}
+	return p
 }
 
 // startAPIServer starts a v1.24 cluster for this test, or skips: in -short
@@ -166,9 +188,20 @@ func startAPIServer(t *testing.T) *apiServer {
 	limitedConfig := c.LimitedConfig()
 	limitedConfig.QPS, limitedConfig.Burst = 500, 1000
 	srv := &apiServer{
-		admin:   kubernetes.NewForConfigOrDie(adminConfig),
-		limited: kubernetes.NewForConfigOrDie(limitedConfig),
-		dynamic: dynamic.NewForConfigOrDie(adminConfig),
+		admin:      kubernetes.NewForConfigOrDie(adminConfig),
+		limited:    kubernetes.NewForConfigOrDie(limitedConfig),
+		dynamic:    dynamic.NewForConfigOrDie(adminConfig),
+		permissive: permissivePolicy(),
+	}
+	if err := srv.storePolicy(t, srv.permissive); err != nil {
+		t.Fatalf("store the permissive PSP: %v", err)
+	}
+	usePermissive := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: permissiveName},
+		Rules:      []rbacv1.PolicyRule{usePolicyRule(permissiveName)},
+	}
+	if _, err := srv.admin.RbacV1().ClusterRoles().Create(context.Background(), usePermissive, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create ClusterRole: %v", err)
 	}
 	// The RuntimeClass admission plugin rejects pods naming a class that
 	// does not exist; create the ones the tables and fixtures use.
@@ -190,24 +223,10 @@ func (s *apiServer) grantPolicy(t *testing.T, policy *PodSecurityPolicy) (stored
 	ctx := context.Background()
 	name := testcluster.UniqueName("admit")
 	stored = copyPSP(t, policy)
-	stored.TypeMeta = metav1.TypeMeta{APIVersion: APIVersionPolicy, Kind: Kind}
 	stored.ObjectMeta = metav1.ObjectMeta{Name: name, Annotations: policy.Annotations}
-
-	raw, err := json.Marshal(stored)
-	if err != nil {
-		t.Fatal(err)
+	if err := s.storePolicy(t, stored); err != nil {
+		return nil, "", err
 	}
-	obj := &unstructured.Unstructured{}
-	if err := obj.UnmarshalJSON(raw); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.dynamic.Resource(pspGVR).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
-		if apierrors.IsInvalid(err) {
-			return nil, "", err
-		}
-		t.Fatalf("create PSP: %v", err)
-	}
-	t.Cleanup(func() { _ = s.dynamic.Resource(pspGVR).Delete(context.Background(), name, metav1.DeleteOptions{}) })
 
 	if _, err := s.admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create namespace: %v", err)
@@ -215,13 +234,23 @@ func (s *apiServer) grantPolicy(t *testing.T, policy *PodSecurityPolicy) (stored
 	t.Cleanup(func() { _ = s.admin.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{}) })
 	// Nobody else creates the default ServiceAccount here, and the
 	// ServiceAccount admission plugin rejects pods without it.
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
-	if _, err := s.admin.CoreV1().ServiceAccounts(name).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create service account: %v", err)
+	for _, sa := range []string{"default", permissiveServiceAccount} {
+		obj := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}
+		if _, err := s.admin.CoreV1().ServiceAccounts(name).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("create service account: %v", err)
+		}
+	}
+	permissiveBinding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: permissiveName},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: permissiveName},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: permissiveServiceAccount, Namespace: name}},
+	}
+	if _, err := s.admin.RbacV1().RoleBindings(name).Create(ctx, permissiveBinding, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create role binding: %v", err)
 	}
 	rules := []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create"}},
-		{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}, ResourceNames: []string{name}},
+		usePolicyRule(name),
 	}
 	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "admit"}, Rules: rules}
 	if _, err := s.admin.RbacV1().Roles(name).Create(ctx, role, metav1.CreateOptions{}); err != nil {
@@ -236,9 +265,41 @@ func (s *apiServer) grantPolicy(t *testing.T, policy *PodSecurityPolicy) (stored
 		t.Fatalf("create role binding: %v", err)
 	}
 	for _, rule := range rules {
-		s.waitAllowed(t, name, rule)
+		s.waitAllowed(t, limitedUser, []string{"system:authenticated"}, name, rule)
 	}
+	saUser := ServiceAccountUser(name, permissiveServiceAccount)
+	s.waitAllowed(t, saUser.Name, saUser.Groups, name, usePolicyRule(permissiveName))
 	return stored, name, nil
+}
+
+func usePolicyRule(pspName string) rbacv1.PolicyRule {
+	return rbacv1.PolicyRule{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}, ResourceNames: []string{pspName}}
+}
+
+// storePolicy creates the PSP on the server and deletes it when the test
+// ends; the error is the server's when it refuses the PSP as invalid.
+func (s *apiServer) storePolicy(t *testing.T, policy *PodSecurityPolicy) error {
+	t.Helper()
+	stored := copyPSP(t, policy)
+	stored.TypeMeta = metav1.TypeMeta{APIVersion: APIVersionPolicy, Kind: Kind}
+	raw, err := json.Marshal(stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.dynamic.Resource(pspGVR).Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
+		if apierrors.IsInvalid(err) {
+			return err
+		}
+		t.Fatalf("create PSP: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = s.dynamic.Resource(pspGVR).Delete(context.Background(), policy.Name, metav1.DeleteOptions{})
+	})
+	return nil
 }
 
 func expectMessage(t *testing.T, action string, err error, want string) {
@@ -249,15 +310,15 @@ func expectMessage(t *testing.T, action string, err error, want string) {
 }
 
 // waitAllowed polls until RBAC, which reads bindings through an informer,
-// grants the limited user the rule.
-func (s *apiServer) waitAllowed(t *testing.T, ns string, rule rbacv1.PolicyRule) {
+// grants the user the rule.
+func (s *apiServer) waitAllowed(t *testing.T, user string, groups []string, ns string, rule rbacv1.PolicyRule) {
 	t.Helper()
 	attrs := &authorizationv1.ResourceAttributes{Namespace: ns, Verb: rule.Verbs[0], Group: rule.APIGroups[0], Resource: rule.Resources[0]}
 	if len(rule.ResourceNames) > 0 {
 		attrs.Name = rule.ResourceNames[0]
 	}
 	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-		User: limitedUser, Groups: []string{"system:authenticated"}, ResourceAttributes: attrs,
+		User: user, Groups: groups, ResourceAttributes: attrs,
 	}}
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		review, err := s.admin.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), sar, metav1.CreateOptions{})
@@ -307,12 +368,39 @@ func (s *apiServer) compare(t *testing.T, policy *PodSecurityPolicy, pod *corev1
 		if w, g := securityViewOf(want.Pod), securityViewOf(got); !apiequality.Semantic.DeepEqual(w, g) {
 			t.Errorf("the admitted pods differ:\n%s", yamlDiff(w, g))
 		}
+		s.compareMutated(t, policy, pod, want)
 		return
 	}
 	if want.Admitted() {
 		t.Fatalf("the server rejects the pod, Admit admits it: %v", err)
 	}
 	compareRejection(t, want, err.Error())
+}
+
+// compareMutated checks Mutated through the plugin's choice between two
+// usable PSPs that both admit the pod: the policy under test, which sorts
+// first, and the permissive one. The first that leaves the pod unchanged
+// wins; when both change it, the first does.
+func (s *apiServer) compareMutated(t *testing.T, policy *PodSecurityPolicy, pod *corev1.Pod, underTest Admission) {
+	t.Helper()
+	pod = pod.DeepCopy()
+	pod.Spec.ServiceAccountName = permissiveServiceAccount
+	permissive := Admit(s.permissive, pod)
+	if !permissive.Admitted() {
+		t.Fatalf("the permissive PSP rejects the pod: %q", describeErrors(permissive.Errors))
+	}
+	winner := underTest
+	if underTest.Mutated && !permissive.Mutated {
+		winner = permissive
+	}
+	got, err := s.dryRunCreate(pod)
+	if err != nil {
+		t.Fatalf("with the permissive PSP usable too, the server rejects the pod: %v", err)
+	}
+	if w, g := securityViewOf(winner.Pod), securityViewOf(got); !apiequality.Semantic.DeepEqual(w, g) {
+		t.Errorf("Mutated = %v under test, %v under the permissive PSP, but the server chose otherwise:\n%s",
+			underTest.Mutated, permissive.Mutated, yamlDiff(w, g))
+	}
 }
 
 // dryRunCreate retries while the PSP plugin sees no usable PSP at all

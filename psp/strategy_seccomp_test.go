@@ -99,6 +99,18 @@ func seccompCases() []admitCase {
 			defaults: podAnnotation(podKey, "localhost/x"),
 		},
 		{
+			// So a pod carrying only the field is mutated by every PSP,
+			// which matters when the plugin prefers a non-mutating PSP.
+			name: "a pod field copied into the annotation is a mutation like any default",
+			psp: both2(seccompAnnotations("runtime/default", ""), func(p *PodSecurityPolicy) {
+				p.Spec.ReadOnlyRootFilesystem = true
+			}),
+			pod: podSeccomp(corev1.SeccompProfileTypeRuntimeDefault),
+			defaults: both(podAnnotation(podKey, "runtime/default"), func(p *corev1.Pod) {
+				containerSC(p).ReadOnlyRootFilesystem = new(true)
+			}),
+		},
+		{
 			// 1.24 read the pod annotation first for the pod but the pod
 			// field first for its containers. (Core validation rejected such
 			// a pod anyway: annotation and field must agree.)
