@@ -41,6 +41,8 @@ type cli struct {
 	Globals
 
 	Convert convertCmd `cmd:"" help:"Map each PodSecurityPolicy to the Pod Security Standards level it allows, with the reason per field."`
+	Plan    planCmd    `cmd:"" help:"Plan the migration: which PSP admits each workload, the patches that keep what it injected, the labels per namespace."`
+	Patch   patchCmd   `cmd:"" help:"Write patched copies of the workload manifests and list what changed per workload."`
 }
 
 // codedError carries the exit code for an error.

@@ -1,0 +1,130 @@
+package artifacts
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/plan"
+	"github.com/psp2psa/psp2psa/rewrite"
+)
+
+// Rewrites returns the input files rewritten with the plan applied: each
+// patched workload's template, and with labels the Namespace documents of
+// the labelled namespaces found in docs. Comments, key order and every
+// untouched document stay as they are. Standard input cannot be
+// rewritten and is reported as an error.
+func Rewrites(p *plan.Plan, docs []manifest.Document, withLabels bool, read Reader) ([]File, error) {
+	edits := map[string][]rewrite.Edit{}
+	for _, w := range patchable(p) {
+		if w.OwnedBy != "" {
+			continue
+		}
+		edits[w.Source.File] = append(edits[w.Source.File], workloadEdit(w))
+	}
+	if withLabels {
+		for _, e := range namespaceEdits(labelled(p), docs) {
+			edits[e.file] = append(edits[e.file], e.edit)
+		}
+	}
+	files := map[string]*File{}
+	for path, fileEdits := range edits {
+		if path == manifest.Stdin {
+			return nil, fmt.Errorf("standard input cannot be rewritten in place; give the manifests as files")
+		}
+		old, err := read(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		updated, err := rewrite.File(old, fileEdits)
+		if err != nil {
+			return nil, fmt.Errorf("rewriting %s: %w", path, err)
+		}
+		files[path] = &File{Path: path, Old: old, New: updated}
+	}
+	return sortedFiles(files), nil
+}
+
+// Copies returns, for `patch --output-dir DIR`, a patched copy of every
+// input file that holds a workload, under DIR with the same base name.
+func Copies(p *plan.Plan, dir string, read Reader) ([]File, error) {
+	inputs := map[string]bool{}
+	for i := range p.Workloads {
+		inputs[p.Workloads[i].Source.File] = true
+	}
+	rewritten, err := Rewrites(p, nil, false, read)
+	if err != nil {
+		return nil, err
+	}
+	byPath := map[string]File{}
+	for _, f := range rewritten {
+		byPath[f.Path] = f
+	}
+	out := map[string]*File{}
+	for input := range inputs {
+		if input == manifest.Stdin {
+			return nil, fmt.Errorf("standard input has no file name to copy to; give the manifests as files")
+		}
+		f, ok := byPath[input]
+		if !ok {
+			data, err := read(input)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", input, err)
+			}
+			f = File{Old: data, New: data}
+		}
+		target := filepath.Join(dir, filepath.Base(input))
+		if prev, dup := out[target]; dup {
+			return nil, fmt.Errorf("%s and another input both have the base name %s; patch them into separate directories", input, filepath.Base(prev.Path))
+		}
+		out[target] = &File{Path: target, Old: f.Old, New: f.New}
+	}
+	files := sortedFiles(out)
+	// A copy's "old" content is the input it came from: the diff shows the
+	// patch, not the previous copy.
+	return files, nil
+}
+
+func workloadEdit(w *plan.Workload) rewrite.Edit {
+	e := rewrite.Edit{Document: w.Source.Index, Item: w.Source.Item}
+	base := w.TemplatePath()
+	for _, ch := range w.Patch.Changes {
+		if ap := ch.AnnotationPath(); ap != nil {
+			e.Deletes = append(e.Deletes, rewrite.Delete{Path: join(base, ap)})
+		}
+		if path := ch.Path(); path != nil {
+			e.Sets = append(e.Sets, rewrite.Set{Path: join(base, path), Value: ch.Value})
+		}
+	}
+	return e
+}
+
+type fileEdit struct {
+	file string
+	edit rewrite.Edit
+}
+
+func namespaceEdits(nss []*plan.Namespace, docs []manifest.Document) []fileEdit {
+	want := map[string]*plan.Namespace{}
+	for _, ns := range nss {
+		want[ns.Name] = ns
+	}
+	var out []fileEdit
+	for _, d := range docs {
+		ns, ok := want[d.Name]
+		if d.Kind != "Namespace" || !ok {
+			continue
+		}
+		e := rewrite.Edit{Document: d.Source.Index, Item: d.Source.Item}
+		for _, k := range sortedKeys(ns.Labels) {
+			e.Sets = append(e.Sets, rewrite.Set{Path: []string{"metadata", "labels", k}, Value: ns.Labels[k]})
+		}
+		out = append(out, fileEdit{file: d.Source.File, edit: e})
+	}
+	return out
+}
+
+func join(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	return append(append(out, a...), b...)
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/psp2psa/psp2psa/inventory"
+	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/plan"
+	"github.com/psp2psa/psp2psa/psp"
+)
+
+// inputs is everything read from the command line's paths.
+type inputs struct {
+	docs     []manifest.Document
+	plan     plan.Input
+	skipped  map[string]int
+	problems []error
+	warnings []error
+}
+
+// readInputs reads the paths and sorts what they hold into PSPs and the
+// inventory. Problems are collected, not fatal: the rest is still planned.
+func readInputs(g *Globals, paths []string, namespace string) *inputs {
+	docs, readErrs := manifest.Read(paths, g.stdin)
+	load := psp.FromDocuments(docs)
+	inv, invErrs := inventory.FromDocuments(docs, namespace)
+	in := &inputs{
+		docs:     docs,
+		plan:     plan.Input{Policies: load.Policies, Inventory: inv},
+		skipped:  inv.Unknown,
+		warnings: load.Warnings,
+	}
+	in.problems = append(append(append(in.problems, readErrs...), load.Errors...), invErrs...)
+	return in
+}
+
+func problemsOf(errs []error) []manifest.Problem {
+	out := make([]manifest.Problem, 0, len(errs))
+	for _, err := range errs {
+		out = append(out, manifest.ProblemOf(err))
+	}
+	return out
+}
+
+// finish prints the input problems and decides the exit code.
+func (in *inputs) finish(g *Globals) error {
+	printProblems(g, in.problems, in.warnings)
+	if len(in.problems) > 0 {
+		return inputError(len(in.problems))
+	}
+	return nil
+}
+
+func levelFlag(name, value string) error {
+	return usageError(fmt.Errorf("--%s %q: want privileged, baseline or restricted", name, value))
+}

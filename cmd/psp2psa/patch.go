@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/psp2psa/psp2psa/artifacts"
+	"github.com/psp2psa/psp2psa/plan"
+	"github.com/psp2psa/psp2psa/report"
+)
+
+type patchCmd struct {
+	planFlags
+	Paths     []string `arg:"" name:"path" help:"Manifests holding workloads (and the PSPs and RBAC that admit them); files or directories."`
+	OutputDir string   `name:"output-dir" required:"" help:"Write a patched copy of every input file that holds a workload here, under the same base name." type:"path"`
+}
+
+func (c *patchCmd) Run(g *Globals) error {
+	opts, err := c.options(g)
+	if err != nil {
+		return err
+	}
+	in := readInputs(g, c.Paths, c.Namespace)
+	p := plan.Build(in.plan, opts)
+	files, err := artifacts.Copies(p, c.OutputDir, os.ReadFile)
+	if err != nil {
+		return usageError(err)
+	}
+	if err := writeFiles(files); err != nil {
+		return err
+	}
+	if err := report.Patches(g.stdout, g.format(), p, filepath.Clean(c.OutputDir)); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return in.finish(g)
+}
+
+func dirOf(path string) string { return filepath.Dir(path) }

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/psp2psa/psp2psa/artifacts"
+	"github.com/psp2psa/psp2psa/fsutil"
+	"github.com/psp2psa/psp2psa/plan"
+	"github.com/psp2psa/psp2psa/psp"
+	"github.com/psp2psa/psp2psa/pss"
+	"github.com/psp2psa/psp2psa/report"
+)
+
+// planFlags are the choices shared by plan and patch.
+type planFlags struct {
+	Namespace           string `short:"n" help:"Namespace of workloads that name none." default:"default"`
+	ToLevel             string `name:"to-level" enum:",privileged,baseline,restricted" default:"" help:"Also patch what this level needs where a securityContext change suffices."`
+	EmptyNamespaceLevel string `name:"empty-namespace-level" enum:"privileged,baseline,restricted" default:"baseline" help:"Level enforced on namespaces without workloads."`
+	ControllerIdentity  string `name:"controller-identity" default:"serviceaccounts" help:"Who creates controller-made pods: serviceaccounts (per-controller service accounts in kube-system, as with --use-service-account-credentials), manager (system:kube-controller-manager), user:NAME or sa:NAMESPACE:NAME."`
+	IncludeSystem       bool   `name:"include-system" help:"Label kube-system, kube-public and kube-node-lease too."`
+	Overwrite           bool   `help:"Replace existing pod-security.kubernetes.io labels."`
+}
+
+func (f *planFlags) options(g *Globals) (plan.Options, error) {
+	version, err := g.version()
+	if err != nil {
+		return plan.Options{}, err
+	}
+	opts := plan.Options{Version: version, ControllerIdentity: f.ControllerIdentity, IncludeSystem: f.IncludeSystem, Overwrite: f.Overwrite}
+	if opts.EmptyNamespaceLevel, err = pss.ParseLevel(f.EmptyNamespaceLevel); err != nil {
+		return opts, levelFlag("empty-namespace-level", f.EmptyNamespaceLevel)
+	}
+	if f.ToLevel != "" {
+		if opts.ToLevel, err = pss.ParseLevel(f.ToLevel); err != nil {
+			return opts, levelFlag("to-level", f.ToLevel)
+		}
+	}
+	if _, err := psp.ControllerIdentity("Deployment", f.ControllerIdentity); err != nil && !errors.Is(err, psp.ErrNoController) {
+		return opts, usageError(fmt.Errorf("--controller-identity: %w", err))
+	}
+	return opts, nil
+}
+
+type planCmd struct {
+	planFlags
+	Paths    []string `arg:"" name:"path" help:"Manifests: PSPs, RBAC, namespaces, service accounts and workloads; files, directories or - for standard input."`
+	WriteDir string   `name:"write-dir" help:"Write DIR/patches/ (strategic-merge patches and a kustomization.yaml) and DIR/namespaces.yaml." type:"path"`
+	InPlace  bool     `name:"in-place" help:"Rewrite the input manifests instead, keeping comments and key order." xor:"write"`
+	DiffOnly bool     `name:"diff-only" help:"Print only the unified diffs of every change."`
+}
+
+func (c *planCmd) Run(g *Globals) error {
+	if c.WriteDir != "" && c.InPlace {
+		return usageError(errors.New("--write-dir and --in-place exclude each other"))
+	}
+	opts, err := c.options(g)
+	if err != nil {
+		return err
+	}
+	in := readInputs(g, c.Paths, c.Namespace)
+	p := plan.Build(in.plan, opts)
+	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
+	files, err := c.files(p, in)
+	if err != nil {
+		return err
+	}
+	if err := c.render(g, p, files); err != nil {
+		return err
+	}
+	if c.WriteDir != "" || c.InPlace {
+		if err := writeFiles(files); err != nil {
+			return err
+		}
+	}
+	return in.finish(g)
+}
+
+// files are the changes the plan makes: the write-dir's files, or else the
+// input manifests rewritten (shown as diffs, written with --in-place).
+func (c *planCmd) files(p *plan.Plan, in *inputs) ([]artifacts.File, error) {
+	if c.WriteDir != "" {
+		return artifacts.WriteDir(p, c.WriteDir)
+	}
+	files, err := artifacts.Rewrites(p, in.docs, true, os.ReadFile)
+	if err != nil && c.InPlace {
+		return nil, err
+	}
+	if err != nil {
+		// Diffs are a courtesy when nothing is written (stdin input).
+		return nil, nil
+	}
+	return files, nil
+}
+
+func (c *planCmd) render(g *Globals, p *plan.Plan, files []artifacts.File) error {
+	changes := fileChanges(files)
+	var err error
+	if c.DiffOnly {
+		err = report.Diffs(g.stdout, changes)
+	} else {
+		err = report.Plan(g.stdout, g.format(), p, changes)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}
+
+func fileChanges(files []artifacts.File) []report.FileChange {
+	var out []report.FileChange
+	for _, f := range files {
+		if f.Changed() {
+			out = append(out, report.FileChange{Path: f.Path, Old: f.Old, New: f.New})
+		}
+	}
+	return out
+}
+
+// writeFiles writes each changed file atomically, creating directories.
+func writeFiles(files []artifacts.File) error {
+	for _, f := range files {
+		if !f.Changed() {
+			continue
+		}
+		if err := os.MkdirAll(dirOf(f.Path), 0o755); err != nil {
+			return fmt.Errorf("creating the directory of %s: %w", f.Path, err)
+		}
+		if err := fsutil.WriteFileAtomic(f.Path, f.New, 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", f.Path, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+// Package plan answers the migration question for a whole inventory: which
+// PSP admits each workload today and what it injected, the patch that
+// keeps those settings once PSP is gone, and the Pod Security labels each
+// namespace can carry, with what gets stricter and what gets looser.
+package plan
+
+import (
+	"sort"
+
+	"github.com/psp2psa/psp2psa/convert"
+	"github.com/psp2psa/psp2psa/inventory"
+	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/psp"
+	"github.com/psp2psa/psp2psa/pss"
+	"k8s.io/pod-security-admission/api"
+)
+
+// Options are the choices a plan depends on.
+type Options struct {
+	// Version is the PSS version evaluated and pinned in labels.
+	Version api.Version
+	// ToLevel, when set, also adds what that level needs to each workload
+	// where a securityContext change suffices.
+	ToLevel api.Level
+	// EmptyNamespaceLevel is enforced on namespaces without workloads.
+	EmptyNamespaceLevel api.Level
+	// ControllerIdentity names who creates controller-made pods: see
+	// psp.ControllerIdentity.
+	ControllerIdentity string
+	// IncludeSystem labels kube-system, kube-public and kube-node-lease too.
+	IncludeSystem bool
+	// Overwrite replaces existing pod-security.kubernetes.io labels.
+	Overwrite bool
+}
+
+// Plan is the whole migration plan. Its JSON form is the schema of
+// `psp2psa plan -o json`.
+type Plan struct {
+	PSSVersion string                 `json:"pssVersion"`
+	ToLevel    api.Level              `json:"toLevel,omitempty"`
+	Policies   []convert.PolicyResult `json:"policies"`
+	Workloads  []Workload             `json:"workloads"`
+	Namespaces []Namespace            `json:"namespaces"`
+	Skipped    map[string]int         `json:"skipped,omitempty"`
+	Problems   []manifest.Problem     `json:"problems,omitempty"`
+	Warnings   []manifest.Problem     `json:"warnings,omitempty"`
+	Incomplete []string               `json:"incomplete,omitempty"`
+	index      map[string]*convert.PolicyResult
+}
+
+// Input is what a plan is built from.
+type Input struct {
+	Policies  []psp.Policy
+	Inventory *inventory.Inventory
+}
+
+// Build computes the plan. It is linear in workloads: RBAC is indexed once,
+// each workload asks only about its own identities.
+func Build(in Input, opts Options) *Plan {
+	p := &Plan{PSSVersion: opts.Version.String(), ToLevel: opts.ToLevel, index: map[string]*convert.PolicyResult{}}
+	policies := make([]*psp.PodSecurityPolicy, len(in.Policies))
+	for i, pol := range in.Policies {
+		r := convert.Convert(pol.PSP, opts.Version)
+		r.Source, r.APIVersion = pol.Source, pol.APIVersion
+		p.Policies = append(p.Policies, r)
+		policies[i] = pol.PSP
+	}
+	sort.SliceStable(p.Policies, func(i, j int) bool { return p.Policies[i].Name < p.Policies[j].Name })
+	for i := range p.Policies {
+		p.index[p.Policies[i].Name] = &p.Policies[i]
+	}
+	inv := in.Inventory
+	w := &workloadPlanner{
+		opts:     opts,
+		policies: policies,
+		auth:     psp.NewAuthorizer(inv.Roles, inv.ClusterRoles, inv.RoleBindings, inv.ClusterRoleBindings),
+		eval:     pss.NewEvaluator(),
+		accounts: indexServiceAccounts(inv),
+	}
+	for i := range inv.Workloads {
+		p.Workloads = append(p.Workloads, w.plan(&inv.Workloads[i]))
+	}
+	p.Namespaces = planNamespaces(p, inv, w, opts)
+	return p
+}
+
+// Policy returns the conversion of the named PSP, or nil.
+func (p *Plan) Policy(name string) *convert.PolicyResult {
+	if p.index == nil {
+		p.index = map[string]*convert.PolicyResult{}
+		for i := range p.Policies {
+			p.index[p.Policies[i].Name] = &p.Policies[i]
+		}
+	}
+	return p.index[name]
+}

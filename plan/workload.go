@@ -1,0 +1,203 @@
+package plan
+
+import (
+	"fmt"
+
+	"github.com/psp2psa/psp2psa/convert"
+	"github.com/psp2psa/psp2psa/inventory"
+	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/psp"
+	"github.com/psp2psa/psp2psa/pss"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/api"
+)
+
+// Workload is the plan for one workload.
+type Workload struct {
+	Kind           string          `json:"kind"`
+	APIVersion     string          `json:"apiVersion"`
+	Namespace      string          `json:"namespace"`
+	Name           string          `json:"name"`
+	Source         manifest.Source `json:"source"`
+	ServiceAccount string          `json:"serviceAccount"`
+	// Requester is who creates the pods (the controller for a controller);
+	// empty for a bare Pod, whose creator the input does not say.
+	Requester string `json:"requester,omitempty"`
+	// AdmittedBy is the PSP that admits the pod template today; empty when
+	// no PSP does.
+	AdmittedBy string `json:"admittedBy"`
+	// Rejections are, for a rejected workload, the reasons of every PSP
+	// its identities may use.
+	Rejections []Rejection `json:"rejections,omitempty"`
+	// Mutated reports that the admitting PSP changed the pod.
+	Mutated bool `json:"mutated"`
+	// Annotation is the kubernetes.io/psp annotation of a Pod in the input
+	// (what really admitted it); AnnotationAgrees compares the simulation.
+	Annotation       string `json:"annotation,omitempty"`
+	AnnotationAgrees *bool  `json:"annotationAgrees,omitempty"`
+	// OwnedBy is the controller in the input that makes this Pod or
+	// ReplicaSet; the controller carries the patch.
+	OwnedBy string `json:"ownedBy,omitempty"`
+	// Patch is the change to the pod template: what keeps PSP's defaults,
+	// then what the --to-level needs.
+	Patch convert.Patch `json:"patch"`
+	// Unfixable are the checks of the target level that no securityContext
+	// change fixes.
+	Unfixable []convert.Unfixable `json:"unfixable"`
+	// LevelBeforePatch and LevelAfterPatch are the strictest levels the
+	// template passes, as written and once patched.
+	LevelBeforePatch api.Level `json:"levelBeforePatch"`
+	LevelAfterPatch  api.Level `json:"levelAfterPatch"`
+	// Failures are the checks of the next stricter level the patched
+	// template fails: what stands between it and that level.
+	Failures []pss.CheckResult `json:"failures,omitempty"`
+
+	requester psp.UserInfo
+	template  *corev1.PodTemplateSpec
+	patched   *corev1.PodTemplateSpec
+	path      []string
+}
+
+// Rejection is why one usable PSP does not admit a workload.
+type Rejection struct {
+	Policy  string   `json:"policy"`
+	Reasons []string `json:"reasons"`
+}
+
+// Ref names the workload as "Kind namespace/name".
+func (w *Workload) Ref() string { return fmt.Sprintf("%s %s/%s", w.Kind, w.Namespace, w.Name) }
+
+// Template returns the pod template as read, and PatchedTemplate the
+// template with the patch applied.
+func (w *Workload) Template() *corev1.PodTemplateSpec        { return w.template }
+func (w *Workload) PatchedTemplate() *corev1.PodTemplateSpec { return w.patched }
+
+// TemplatePath is where the pod template sits in the object.
+func (w *Workload) TemplatePath() []string { return w.path }
+
+// Rejected reports that no PSP admits the workload today.
+func (w *Workload) Rejected() bool { return w.AdmittedBy == "" }
+
+type workloadPlanner struct {
+	opts     Options
+	policies []*psp.PodSecurityPolicy
+	auth     *psp.Authorizer
+	eval     *pss.Evaluator
+	accounts map[string]*corev1.ServiceAccount
+}
+
+func indexServiceAccounts(inv *inventory.Inventory) map[string]*corev1.ServiceAccount {
+	out := make(map[string]*corev1.ServiceAccount, len(inv.ServiceAccounts))
+	for i := range inv.ServiceAccounts {
+		sa := &inv.ServiceAccounts[i]
+		out[sa.Namespace+"/"+sa.Name] = sa
+	}
+	return out
+}
+
+func (wp *workloadPlanner) plan(in *inventory.Workload) Workload {
+	w := Workload{
+		Kind: in.Kind, APIVersion: in.APIVersion, Namespace: in.Namespace, Name: in.Name,
+		Source: in.Source, ServiceAccount: in.ServiceAccount, OwnedBy: in.OwnedBy,
+		Annotation: in.AdmittedBy, template: in.Template, path: in.TemplatePath,
+	}
+	requester := wp.requester(in)
+	w.Requester, w.requester = requester.User.Name, requester.User
+	pod := psp.AdmissionPod(in.Namespace, in.Template, wp.accounts[in.Namespace+"/"+in.ServiceAccount])
+	d := psp.Select(wp.policies, pod, wp.auth.ForPod(in.Namespace, pod.Spec.ServiceAccountName, requester.User))
+	w.AdmittedBy, w.Mutated = d.Policy, d.Mutated
+	w.Rejections = authorizedRejections(d)
+	if w.Annotation != "" {
+		agrees := w.Annotation == w.AdmittedBy
+		w.AnnotationAgrees = &agrees
+	}
+	wp.patch(&w, d)
+	return w
+}
+
+// requester is the identity that creates the workload's pods; a bare Pod's
+// creator is unknown, so only its service account counts.
+func (wp *workloadPlanner) requester(in *inventory.Workload) psp.Requester {
+	kind := in.CreatorKind()
+	if kind == "" || wp.opts.ControllerIdentity == "" {
+		return psp.Requester{}
+	}
+	r, err := psp.ControllerIdentity(kind, wp.opts.ControllerIdentity)
+	if err != nil {
+		return psp.Requester{}
+	}
+	return r
+}
+
+func authorizedRejections(d psp.Decision) []Rejection {
+	if d.Policy != "" {
+		return nil
+	}
+	var out []Rejection
+	for _, r := range d.Rejections {
+		if !r.Authorized {
+			continue
+		}
+		reasons := make([]string, len(r.Errors))
+		for i, e := range r.Errors {
+			reasons[i] = e.Error()
+		}
+		out = append(out, Rejection{Policy: r.Policy, Reasons: reasons})
+	}
+	return out
+}
+
+// patch computes the workload's patch and its levels before and after.
+func (wp *workloadPlanner) patch(w *Workload, d psp.Decision) {
+	version := wp.opts.Version
+	w.LevelBeforePatch = wp.levelOf(w.Namespace, w.template)
+	patched := w.template
+	if d.Pod != nil && d.Mutated && w.OwnedBy == "" {
+		w.Patch = convert.PreservePatch(w.template, d.Pod, d.Policy)
+		patched = applyPatch(w.Patch, patched)
+	}
+	if wp.opts.ToLevel != "" && wp.opts.ToLevel != pss.Privileged && w.OwnedBy == "" {
+		lp, unfixable := convert.LevelPatch(patched, wp.opts.ToLevel, version, wp.eval)
+		w.Unfixable = unfixable
+		w.Patch.Changes = append(w.Patch.Changes, lp.Changes...)
+		patched = applyPatch(lp, patched)
+	}
+	w.patched = patched
+	w.LevelAfterPatch = wp.levelOf(w.Namespace, patched)
+	if next := pss.NextStricter(w.LevelAfterPatch); next != w.LevelAfterPatch {
+		pod := psp.AdmissionPod(w.Namespace, patched, wp.accounts[w.Namespace+"/"+w.ServiceAccount])
+		w.Failures = wp.eval.Failures(api.LevelVersion{Level: next, Version: version}, &pod.ObjectMeta, &pod.Spec)
+	}
+	if w.Unfixable == nil {
+		w.Unfixable = []convert.Unfixable{}
+	}
+}
+
+// applyPatch applies a patch computed for this very template; a failure
+// would be a bug in the patch code, so the template is kept unpatched
+// rather than guessed at.
+func applyPatch(p convert.Patch, t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
+	if p.Empty() {
+		return t
+	}
+	out, err := p.Apply(t)
+	if err != nil {
+		return t
+	}
+	return out
+}
+
+// levelOf is the strictest level the pods made from the template pass, as
+// Pod Security admission sees them: after API defaults and the service
+// account token volume.
+func (wp *workloadPlanner) levelOf(namespace string, t *corev1.PodTemplateSpec) api.Level {
+	pod := psp.AdmissionPod(namespace, t, nil)
+	level := pss.Privileged
+	for _, l := range pss.StricterLevels(pss.Privileged) {
+		if !wp.eval.Allowed(api.LevelVersion{Level: l, Version: wp.opts.Version}, &pod.ObjectMeta, &pod.Spec) {
+			break
+		}
+		level = l
+	}
+	return level
+}

@@ -1,0 +1,254 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/psp2psa/psp2psa/convert"
+	"github.com/psp2psa/psp2psa/plan"
+)
+
+// FileChange is a file as it is and as the plan would write it; New nil
+// never happens, Old nil is a new file.
+type FileChange struct {
+	Path     string
+	Old, New []byte
+}
+
+// Plan renders a migration plan. Text and markdown end with the unified
+// diff of every file change; JSON and YAML carry the plan alone.
+func Plan(w io.Writer, f Format, p *plan.Plan, changes []FileChange) error {
+	switch f {
+	case JSON, YAML:
+		return writeData(w, f, p)
+	case Markdown:
+		return planMarkdown(w, p, changes)
+	default:
+		return planText(w, p, changes)
+	}
+}
+
+// Diffs renders only the unified diffs of the file changes.
+func Diffs(w io.Writer, changes []FileChange) error {
+	ew := &errWriter{w: w}
+	for _, c := range changes {
+		ew.printf("%s", diffOf(c))
+	}
+	return ew.err
+}
+
+func diffOf(c FileChange) string {
+	oldName := "a/" + c.Path
+	if c.Old == nil {
+		oldName = "/dev/null"
+	}
+	return UnifiedDiff(oldName, "b/"+c.Path, c.Old, c.New)
+}
+
+func planText(w io.Writer, p *plan.Plan, changes []FileChange) error {
+	ew := &errWriter{w: w}
+	ew.printf("Migration plan: %d workloads in %d namespaces, %d PodSecurityPolicies, Pod Security Standards %s\n",
+		len(p.Workloads), len(p.Namespaces), len(p.Policies), p.PSSVersion)
+	if len(p.Incomplete) > 0 {
+		ew.printf("\nINCOMPLETE: %s\n", strings.Join(p.Incomplete, "; "))
+	}
+	textPolicies(ew, p)
+	textNamespaces(ew, p)
+	textWorkloads(ew, p)
+	if len(changes) > 0 {
+		ew.printf("\nChanges (%d files)\n\n", len(changes))
+		for _, c := range changes {
+			ew.printf("%s", diffOf(c))
+		}
+	}
+	return ew.err
+}
+
+func textPolicies(ew *errWriter, p *plan.Plan) {
+	ew.printf("\nPodSecurityPolicies\n")
+	for i := range p.Policies {
+		r := &p.Policies[i]
+		ew.printf("  %-24s %s\n", r.Name, Summary(r))
+	}
+}
+
+func textNamespaces(ew *errWriter, p *plan.Plan) {
+	ew.printf("\nNamespaces\n")
+	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  NAMESPACE\tENFORCE\tAUDIT/WARN\tPSP LEVEL\tWORKLOAD LEVEL\tWORKLOADS\tPSPS\n")
+	for i := range p.Namespaces {
+		ns := &p.Namespaces[i]
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", ns.Name, labelOr(ns, "enforce"), labelOr(ns, "warn"),
+			ns.PSPLevel, ns.WorkloadLevel, ns.Workloads, strings.Join(ns.Policies, ","))
+	}
+	ew.flush(tw)
+	for i := range p.Namespaces {
+		textNamespaceDetail(ew, &p.Namespaces[i])
+	}
+}
+
+func labelOr(ns *plan.Namespace, mode string) string {
+	if v, ok := ns.Labels["pod-security.kubernetes.io/"+mode]; ok {
+		return v
+	}
+	return "-"
+}
+
+func textNamespaceDetail(ew *errWriter, ns *plan.Namespace) {
+	if len(ns.Rollout)+len(ns.Tightening)+len(ns.Loosening)+len(ns.Notes) == 0 {
+		return
+	}
+	ew.printf("\n  %s\n", ns.Name)
+	for _, s := range ns.Rollout {
+		ew.printf("    step %d: %s\n      %s\n", s.Step, s.Description, labelList(s.Labels))
+	}
+	if len(ns.Tightening) > 0 {
+		ew.printf("    stricter than PSP (what the PSPs allowed and %s forbids):\n", ns.Enforce)
+		for _, c := range ns.Tightening {
+			ew.printf("      - %s %s (%s): %s\n", c.Policy, c.Field, strings.Join(c.Checks, ","), c.Message)
+		}
+	}
+	if len(ns.Loosening) > 0 {
+		ew.printf("    looser than PSP (restrictions no PSS level expresses):\n")
+		for _, c := range ns.Loosening {
+			ew.printf("      - %s %s: %s\n", c.Policy, c.Field, c.Message)
+		}
+	}
+	for _, n := range ns.Notes {
+		ew.printf("    note: %s\n", n)
+	}
+}
+
+func labelList(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + labels[k]
+	}
+	return strings.Join(parts, " ")
+}
+
+func textWorkloads(ew *errWriter, p *plan.Plan) {
+	ew.printf("\nWorkloads\n")
+	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  WORKLOAD\tADMITTED BY\tMUTATED\tCHANGES\tLEVEL (AS WRITTEN → PATCHED)\tUNFIXABLE\n")
+	for i := range p.Workloads {
+		w := &p.Workloads[i]
+		fmt.Fprintf(tw, "  %s\t%s\t%v\t%d\t%s → %s\t%s\n", w.Ref(), admittedText(w), w.Mutated, len(w.Patch.Changes),
+			w.LevelBeforePatch, w.LevelAfterPatch, unfixableChecks(w.Unfixable))
+	}
+	ew.flush(tw)
+	for i := range p.Workloads {
+		textWorkloadDetail(ew, &p.Workloads[i])
+	}
+}
+
+func admittedText(w *plan.Workload) string {
+	switch {
+	case w.Rejected():
+		return "REJECTED"
+	case w.AnnotationAgrees != nil && !*w.AnnotationAgrees:
+		return w.AdmittedBy + " (annotation says " + w.Annotation + ")"
+	}
+	return w.AdmittedBy
+}
+
+func unfixableChecks(u []convert.Unfixable) string {
+	if len(u) == 0 {
+		return "-"
+	}
+	checks := make([]string, len(u))
+	for i, x := range u {
+		checks[i] = x.Check
+	}
+	return strings.Join(checks, ",")
+}
+
+func textWorkloadDetail(ew *errWriter, w *plan.Workload) {
+	if len(w.Patch.Changes)+len(w.Unfixable)+len(w.Rejections) == 0 && (w.AnnotationAgrees == nil || *w.AnnotationAgrees) {
+		return
+	}
+	ew.printf("\n  %s (%s)\n", w.Ref(), w.Source.String())
+	if w.AnnotationAgrees != nil && !*w.AnnotationAgrees {
+		ew.printf("    the pod's kubernetes.io/psp annotation says %s, the simulation says %s: the input's RBAC or PSPs are incomplete\n", w.Annotation, orDash(w.AdmittedBy))
+	}
+	for _, r := range w.Rejections {
+		ew.printf("    rejected by %s: %s\n", r.Policy, strings.Join(r.Reasons, "; "))
+	}
+	for _, c := range w.Patch.Changes {
+		ew.printf("    set %s: %s  (%s)\n", changePlace(c), valueText(c.Value), c.Reason)
+		if c.Warning != "" {
+			ew.printf("      warning: %s\n", c.Warning)
+		}
+	}
+	for _, u := range w.Unfixable {
+		ew.printf("    cannot fix %s: %s\n", u.Check, u.Message)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func changePlace(c convert.Change) string {
+	where := "spec"
+	if c.Container != "" {
+		where = fmt.Sprintf("%s[%s]", c.ContainerKind, c.Container)
+	}
+	if c.Field == "" {
+		return "remove annotation " + c.RemoveAnnotation
+	}
+	return where + "." + c.Field
+}
+
+// valueText renders a patch value as JSON, which reads as YAML flow style.
+func valueText(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(data)
+}
+
+func planMarkdown(w io.Writer, p *plan.Plan, changes []FileChange) error {
+	ew := &errWriter{w: w}
+	ew.printf("# Pod Security migration plan (%s)\n\n", p.PSSVersion)
+	if len(p.Incomplete) > 0 {
+		ew.printf("> **Incomplete:** %s\n\n", mdEscape(strings.Join(p.Incomplete, "; ")))
+	}
+	ew.printf("## Namespaces\n\n| namespace | enforce | audit/warn | PSP level | workload level | workloads | notes |\n|---|---|---|---|---|---|---|\n")
+	for i := range p.Namespaces {
+		ns := &p.Namespaces[i]
+		ew.printf("| `%s` | %s | %s | %s | %s | %d | %s |\n", ns.Name, labelOr(ns, "enforce"), labelOr(ns, "warn"), ns.PSPLevel,
+			ns.WorkloadLevel, ns.Workloads, mdEscape(strings.Join(ns.Notes, "; ")))
+	}
+	ew.printf("\n## Workloads\n\n| workload | admitted by | mutated | changes | level (as written → patched) | unfixable |\n|---|---|---|---|---|---|\n")
+	for i := range p.Workloads {
+		wl := &p.Workloads[i]
+		ew.printf("| `%s` | %s | %v | %d | %s → %s | %s |\n", wl.Ref(), mdEscape(admittedText(wl)), wl.Mutated, len(wl.Patch.Changes),
+			wl.LevelBeforePatch, wl.LevelAfterPatch, unfixableChecks(wl.Unfixable))
+	}
+	ew.printf("\n## PodSecurityPolicies\n\n")
+	for i := range p.Policies {
+		ew.printf("- `%s`: %s\n", p.Policies[i].Name, mdEscape(Summary(&p.Policies[i])))
+	}
+	if len(changes) > 0 {
+		ew.printf("\n## Changes\n\n```diff\n")
+		for _, c := range changes {
+			ew.printf("%s", diffOf(c))
+		}
+		ew.printf("```\n")
+	}
+	return ew.err
+}
