@@ -24,6 +24,13 @@ import (
 // Ephemeral containers are defaulted and checked like the others, as the
 // 1.24 provider did. (The 1.24 server itself refused them on pod create and
 // did not run PSP on the ephemeralcontainers subresource.)
+//
+// Where a pod as read from a manifest differs from what the 1.24 plugin
+// received, Admit follows the plugin's input: an empty supplementalGroups
+// list is defaulted like an absent one (controllers and typed clients
+// never sent it), and a volume without a source 1.24 knew counts as
+// emptyDir (API defaulting). The appArmorProfile field, unknown to 1.24,
+// counts as the AppArmor annotation, as servers since 1.30 sync them.
 func Admit(p *PodSecurityPolicy, pod *corev1.Pod) Admission {
 	candidate := pod.DeepCopy()
 	prov, errs := newProvider(p)
