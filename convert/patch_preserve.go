@@ -73,7 +73,8 @@ func preservePod(template *corev1.PodTemplateSpec, admitted *corev1.Pod, pspName
 	// 1.24 wrote the default as the pod annotation; servers copied it into
 	// the field. Compare what each pod runs with.
 	want := podSeccomp(&admitted.ObjectMeta, &admitted.Spec)
-	if want != nil && knownSeccompType(want.Type) && !sameProfile(podSeccomp(&template.ObjectMeta, &template.Spec), want) {
+	have := podSeccomp(&template.ObjectMeta, &template.Spec)
+	if want != nil && knownSeccompType(want.Type) && !sameProfile(have, want) && !unconfinedByDefault(have, want) {
 		changes = append(changes, Change{
 			Field:            FieldSeccompProfile,
 			Value:            seccompValue(want),
@@ -162,4 +163,12 @@ func capabilityStrings(caps []corev1.Capability) []string {
 		out[i] = string(c)
 	}
 	return out
+}
+
+// unconfinedByDefault reports an injected Unconfined profile on a pod that
+// sets none: an unset profile already runs Unconfined (unless the kubelet
+// runs with --seccomp-default), and writing Unconfined out would fail
+// baseline for no change in behaviour.
+func unconfinedByDefault(have, want *corev1.SeccompProfile) bool {
+	return have == nil && want.Type == corev1.SeccompProfileTypeUnconfined
 }

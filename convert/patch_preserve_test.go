@@ -104,10 +104,9 @@ spec:
 		admitted: `{metadata: {annotations: {seccomp.security.alpha.kubernetes.io/pod: localhost/profiles/audit.json}}, spec: {containers: [{name: app, image: nginx}]}}`,
 		want:     []Change{{Field: FieldSeccompProfile, Value: map[string]string{"type": "Localhost", "localhostProfile": "profiles/audit.json"}}},
 	}, {
-		name:     "seccomp default unconfined is kept as Unconfined",
+		name:     "seccomp default unconfined needs nothing on a pod without a profile (unset runs Unconfined)",
 		template: `{spec: {containers: [{name: app, image: nginx}]}}`,
 		admitted: `{metadata: {annotations: {seccomp.security.alpha.kubernetes.io/pod: unconfined}}, spec: {containers: [{name: app, image: nginx}]}}`,
-		want:     []Change{{Field: FieldSeccompProfile, Value: map[string]string{"type": "Unconfined"}}},
 	}, {
 		name:     "seccomp field the PSP only copied into the annotation needs nothing",
 		template: `{spec: {securityContext: {seccompProfile: {type: RuntimeDefault}}, containers: [{name: app, image: nginx}]}}`,

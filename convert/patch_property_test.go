@@ -141,6 +141,11 @@ func viewSecurity(meta *metav1.ObjectMeta, spec *corev1.PodSpec) securityView {
 		} else if a, ok := meta.Annotations["container.seccomp.security.alpha.kubernetes.io/"+c.Name]; ok {
 			cv.Seccomp = viewAnnotation(a)
 		}
+		if cv.Seccomp == "unconfined" {
+			// An unset profile runs Unconfined on a default kubelet, so
+			// PreservePatch need not write an injected Unconfined out.
+			cv.Seccomp = ""
+		}
 		switch a := meta.Annotations["container.apparmor.security.beta.kubernetes.io/"+c.Name]; {
 		case sc.AppArmorProfile != nil:
 			cv.AppArmor = viewAppArmorField(sc.AppArmorProfile)
