@@ -11,7 +11,7 @@ build:
 
 # The README's first command: build, then run the main job on the demo cluster.
 demo: build
-	./$(BIN) convert testdata/demo
+	./$(BIN) plan testdata/demo
 
 # The whole suite: formatting and vet, the test apiservers (built once and
 # cached), unit and end-to-end tests.

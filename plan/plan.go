@@ -58,12 +58,12 @@ type Input struct {
 // each workload asks only about its own identities.
 func Build(in Input, opts Options) *Plan {
 	p := &Plan{PSSVersion: opts.Version.String(), ToLevel: opts.ToLevel, index: map[string]*convert.PolicyResult{}}
-	policies := make([]*psp.PodSecurityPolicy, len(in.Policies))
-	for i, pol := range in.Policies {
+	var policies []*psp.PodSecurityPolicy
+	for _, pol := range lastByName(in.Policies) {
 		r := convert.Convert(pol.PSP, opts.Version)
 		r.Source, r.APIVersion = pol.Source, pol.APIVersion
 		p.Policies = append(p.Policies, r)
-		policies[i] = pol.PSP
+		policies = append(policies, pol.PSP)
 	}
 	sort.SliceStable(p.Policies, func(i, j int) bool { return p.Policies[i].Name < p.Policies[j].Name })
 	for i := range p.Policies {
@@ -93,4 +93,20 @@ func (p *Plan) Policy(name string) *convert.PolicyResult {
 		}
 	}
 	return p.index[name]
+}
+
+// lastByName keeps one PSP per name, the last read, as applying the inputs
+// in order would leave the cluster (the reader warns about the repeat).
+func lastByName(in []psp.Policy) []psp.Policy {
+	pos := map[string]int{}
+	var out []psp.Policy
+	for _, pol := range in {
+		if i, ok := pos[pol.PSP.Name]; ok {
+			out[i] = pol
+			continue
+		}
+		pos[pol.PSP.Name] = len(out)
+		out = append(out, pol)
+	}
+	return out
 }
