@@ -32,6 +32,16 @@ import (
 // emptyDir (API defaulting). The appArmorProfile field, unknown to 1.24,
 // counts as the AppArmor annotation, as servers since 1.30 sync them.
 func Admit(p *PodSecurityPolicy, pod *corev1.Pod) Admission {
+	return admit(p, pod, true)
+}
+
+// admitPolicy is Admit without the core validation rules: the server chose
+// among PSPs on their own verdicts and validated the winner's pod after.
+func admitPolicy(p *PodSecurityPolicy, pod *corev1.Pod) Admission {
+	return admit(p, pod, false)
+}
+
+func admit(p *PodSecurityPolicy, pod *corev1.Pod, withCore bool) Admission {
 	candidate := pod.DeepCopy()
 	prov, errs := newProvider(p)
 	if len(errs) > 0 {
@@ -39,7 +49,10 @@ func Admit(p *PodSecurityPolicy, pod *corev1.Pod) Admission {
 	}
 
 	prov.mutatePod(candidate)
-	errs = append(prov.validatePod(candidate), CoreSecurityContextErrors(candidate)...)
+	errs = prov.validatePod(candidate)
+	if withCore {
+		errs = append(errs, CoreSecurityContextErrors(candidate)...)
+	}
 	admission := Admission{
 		Pod:     candidate,
 		Mutated: !apiequality.Semantic.DeepEqual(pod, candidate),

@@ -206,10 +206,24 @@ type Rejection struct {
 // ones before it. With no policy at all the pod is rejected, as the plugin
 // does.
 func Select(policies []*PodSecurityPolicy, pod *corev1.Pod, authorized func(pspName string) bool) Decision {
+	d := selectPolicy(policies, pod, authorized)
+	if d.Pod == nil {
+		return d
+	}
+	// Core validation ran on the pod the chosen PSP left, after the choice:
+	// a default that breaks it rejects the pod instead of trying the next PSP.
+	if errs := CoreSecurityContextErrors(d.Pod); len(errs) > 0 {
+		d.Rejections = append(d.Rejections, Rejection{Policy: d.Policy, Authorized: true, Errors: errs})
+		d.Policy, d.Pod, d.Mutated = "", nil, false
+	}
+	return d
+}
+
+func selectPolicy(policies []*PodSecurityPolicy, pod *corev1.Pod, authorized func(pspName string) bool) Decision {
 	var d Decision
 	var mutating *Admission
 	for _, p := range byName(policies) {
-		a := Admit(p, pod)
+		a := admitPolicy(p, pod)
 		if !a.Admitted() {
 			d.Rejections = append(d.Rejections, Rejection{Policy: p.Name, Authorized: authorized(p.Name), Errors: a.Errors})
 			continue

@@ -141,6 +141,19 @@ func TestSelect(t *testing.T) {
 			authorized: allowAll, rejected: []string{"broken"},
 		},
 		{
+			// The server chose the PSP on its own verdicts and ran core
+			// validation on the winner's pod afterwards: a privileged pod
+			// that a-no-escalation mutates (allowPrivilegeEscalation: false)
+			// is rejected, although b-defaults-user would have admitted it.
+			name: "core validation of the chosen PSP's pod rejects it instead of trying the next PSP",
+			policies: []*PodSecurityPolicy{
+				namedPolicy("a-no-escalation", func(s *PodSecurityPolicySpec) { no := false; s.AllowPrivilegeEscalation = &no }),
+				namedPolicy("b-defaults-user", runAsUser1000),
+			},
+			pod:        selectPod(privilegedPod),
+			authorized: allowAll, rejected: []string{"a-no-escalation"},
+		},
+		{
 			name:       "without any PSP the pod is rejected",
 			pod:        selectPod(nil),
 			authorized: allowAll,
