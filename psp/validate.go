@@ -30,11 +30,11 @@ import (
 //
 // p itself is not changed.
 //
-// Two deliberate differences from the 1.24 code: the error paths of
-// requiredDropCapabilities, allowedFlexVolumes and allowedCSIDrivers name
-// the field where it is (1.24 reported "requiredDropCapabilities" without
-// "spec.", "spec.allowedFlexVolumes.allowedFlexVolumes[i].driver" and
-// "spec.allowedCSIDrivers.allowedCSIDriver[i].name"); what is rejected is
+// One deliberate difference from the 1.24 code: error paths name the
+// field where it is. 1.24 reported requiredDropCapabilities,
+// defaultAddCapabilities and allowedCapabilities without "spec.", and
+// "spec.allowedFlexVolumes.allowedFlexVolumes[i].driver" and
+// "spec.allowedCSIDrivers.allowedCSIDriver[i].name"; what is rejected is
 // the same.
 func Validate(p *PodSecurityPolicy) field.ErrorList {
 	meta := serverPreparedMeta(p.ObjectMeta)
