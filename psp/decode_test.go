@@ -258,3 +258,15 @@ func TestDecodeTypeErrorsNameEveryBadValue(t *testing.T) {
 		t.Errorf("strict errors %v", strictErrs)
 	}
 }
+
+func TestDeepCopySharesNothing(t *testing.T) {
+	no := false
+	p := &PodSecurityPolicy{Spec: PodSecurityPolicySpec{AllowPrivilegeEscalation: &no, Volumes: []FSType{Secret}}}
+	p.Name = "x"
+	c := p.DeepCopy()
+	c.Spec.Volumes[0] = HostPath
+	*c.Spec.AllowPrivilegeEscalation = true
+	if p.Spec.Volumes[0] != Secret || *p.Spec.AllowPrivilegeEscalation || c.Name != "x" {
+		t.Fatalf("DeepCopy shares state or loses fields: original %+v, copy %+v", p.Spec, c.Spec)
+	}
+}

@@ -10,6 +10,8 @@
 package psp
 
 import (
+	"encoding/json"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -245,3 +247,20 @@ type RuntimeClassStrategyOptions struct {
 
 // AllowAllRuntimeClassNames in allowedRuntimeClassNames allows any class.
 const AllowAllRuntimeClassNames = "*"
+
+// DeepCopy returns a copy that shares nothing with p. Without it,
+// p.DeepCopy() would silently resolve to the embedded ObjectMeta's.
+func (p *PodSecurityPolicy) DeepCopy() *PodSecurityPolicy {
+	if p == nil {
+		return nil
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		panic("psp: PodSecurityPolicy does not encode: " + err.Error())
+	}
+	out := &PodSecurityPolicy{}
+	if err := json.Unmarshal(data, out); err != nil {
+		panic("psp: PodSecurityPolicy does not decode: " + err.Error())
+	}
+	return out
+}
