@@ -32,6 +32,9 @@ func checkAgainstAdmission(t *testing.T, p *psp.PodSecurityPolicy, version api.V
 		t.Errorf("%s: rejects the clean pod with every field's required values: %v", p.Name, adm.Errors)
 	}
 	for i, f := range fields {
+		for _, c := range append(slices.Clone(f.witnesses), f.restrictions...) {
+			checkRestrictedImpliesBaseline(t, c, version)
+		}
 		for _, w := range f.witnesses {
 			pod := requiredPod(fields, i)
 			w.apply(pod)
@@ -61,6 +64,19 @@ func checkAgainstAdmission(t *testing.T, p *psp.PodSecurityPolicy, version api.V
 	}
 }
 
+// checkRestrictedImpliesBaseline backs judgePod's shortcut: a pod that
+// passes restricted is not evaluated at baseline.
+func checkRestrictedImpliesBaseline(t *testing.T, c podChange, version api.Version) {
+	t.Helper()
+	pod := cleanPod()
+	c.apply(pod)
+	restricted := governableFailures(pod, api.LevelRestricted, version)
+	baseline := governableFailures(pod, api.LevelBaseline, version)
+	if len(restricted) == 0 && len(baseline) > 0 {
+		t.Errorf("%s at %s: passes restricted but fails baseline %v", c.name, version, baseline)
+	}
+}
+
 // requiredPod is the clean pod with the required witness of every field
 // but the one at index skip.
 func requiredPod(fields []fieldAnalysis, skip int) *corev1.Pod {
@@ -73,13 +89,6 @@ func requiredPod(fields []fieldAnalysis, skip int) *corev1.Pod {
 		}
 	}
 	return pod
-}
-
-func judgePod(pod *corev1.Pod, version api.Version) verdict {
-	return verdict{
-		baseline:   governableFailures(pod, api.LevelBaseline, version),
-		restricted: governableFailures(pod, api.LevelRestricted, version),
-	}
 }
 
 func subset(small, big []string) bool {

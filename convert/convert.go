@@ -121,10 +121,17 @@ func (v verdict) lowest() api.Level {
 func judge(c podChange, version api.Version) verdict {
 	pod := cleanPod()
 	c.apply(pod)
-	return verdict{
-		baseline:   governableFailures(pod, api.LevelBaseline, version),
-		restricted: governableFailures(pod, api.LevelRestricted, version),
+	return judgePod(pod, version)
+}
+
+func judgePod(pod *corev1.Pod, version api.Version) verdict {
+	v := verdict{restricted: governableFailures(pod, api.LevelRestricted, version)}
+	if len(v.restricted) > 0 {
+		// A pod that passes restricted passes baseline: PSA's restricted
+		// checks include or tighten every baseline check.
+		v.baseline = governableFailures(pod, api.LevelBaseline, version)
 	}
+	return v
 }
 
 func governableFailures(pod *corev1.Pod, level api.Level, version api.Version) []string {

@@ -27,7 +27,7 @@ func analyzeAllowPrivilegeEscalation(p *psp.PodSecurityPolicy) analysis {
 	if p.Spec.AllowPrivilegeEscalationOrDefault() {
 		what := "allowPrivilegeEscalation: true"
 		if p.Spec.AllowPrivilegeEscalation == nil {
-			what = "allowPrivilegeEscalation is omitted, which the apiserver defaults to true, and"
+			what = "allowPrivilegeEscalation is omitted (the apiserver defaults it to true), which"
 		}
 		return analysis{
 			witnesses: []podChange{allowPrivilegeEscalationChange("allowPrivilegeEscalation: true")},

@@ -22,7 +22,7 @@ func TestRuleAllowPrivilegeEscalation(t *testing.T) {
 			patch:    `spec: {allowPrivilegeEscalation: null}`,
 			level:    "baseline",
 			findings: []string{"allowPrivilegeEscalation@restricted: allowPrivilegeEscalation"},
-			messages: []string{"allowPrivilegeEscalation is omitted, which the apiserver defaults to true"},
+			messages: []string{"allowPrivilegeEscalation is omitted (the apiserver defaults it to true), which lets containers escalate privileges"},
 		},
 		{
 			name:    "allowPrivilegeEscalation true is restricted before v1.8",

@@ -106,10 +106,9 @@ func analyzeAppArmorAllowedProfiles(p *psp.PodSecurityPolicy) analysis {
 	for _, e := range s.entries {
 		a.witnesses = append(a.witnesses, appArmorChange(e, e, e == required))
 	}
-	const otherLocalhost = psp.AppArmorLocalhostPrefix + "other-profile"
-	for _, profile := range []string{psp.AppArmorProfileRuntimeDefault, otherLocalhost, psp.AppArmorProfileNameUnconfined} {
+	for _, profile := range []string{psp.AppArmorProfileRuntimeDefault, otherLocalhostProfile, psp.AppArmorProfileNameUnconfined} {
 		if !s.admits(profile) {
-			a.restrictions = append(a.restrictions, appArmorChange(profile, profile, false))
+			a.restrictions = append(a.restrictions, appArmorChange(localhostName(profile, s.entries), profile, false))
 		}
 	}
 	if !s.unsetAdmitted() {

@@ -49,7 +49,7 @@ func analyzeRunAsUser(p *psp.PodSecurityPolicy) analysis {
 			}},
 			restrictions: []podChange{runAsUserChange(0)},
 			explainGap: func(lost []lostRestriction) string {
-				return "runAsUser MustRunAsNonRoot keeps root out; " + describeLost(lost)
+				return "runAsUser MustRunAsNonRoot keeps root out; " + whoAllowsLost(lost)
 			},
 		}
 	case psp.RunAsUserStrategyMustRunAs:
@@ -73,7 +73,7 @@ func analyzeRunAsUserMustRunAs(ranges []psp.IDRange) analysis {
 			return "runAsUser MustRunAs ranges " + idRanges(ranges) + " include UID 0 (root); " + nonRootRequired(c.version)
 		},
 		explainGap: func(lost []lostRestriction) string {
-			return "runAsUser MustRunAs limits UIDs to " + idRanges(ranges) + "; " + describeLost(lost)
+			return "runAsUser MustRunAs limits UIDs to " + idRanges(ranges) + "; " + whoAllowsLost(lost)
 		},
 	}
 	for _, r := range ranges {

@@ -64,7 +64,7 @@ func analyzeSELinuxMustRunAs(opts corev1.SELinuxOptions) analysis {
 			return "seLinux MustRunAs sets seLinuxOptions " + text + "; " + seLinuxAllowedAt(c)
 		},
 		explainGap: func(lost []lostRestriction) string {
-			return "seLinux MustRunAs allows only seLinuxOptions " + text + "; PSS does not pin them: " + describeLost(lost)
+			return "seLinux MustRunAs allows only seLinuxOptions " + text + "; " + whoAllowsLost(lost)
 		},
 	}
 	for _, attr := range []struct {

@@ -142,18 +142,19 @@ func analyzeSeccompAllowedProfiles(p *psp.PodSecurityPolicy) analysis {
 	}
 	a.explain = func(c findingContext) string { return explainSeccompAllowed(s, c) }
 
-	const otherLocalhost = psp.SeccompLocalhostProfilePrefix + "other-profile.json"
-	for _, profile := range []string{psp.SeccompProfileRuntimeDefault, otherLocalhost, psp.SeccompProfileNameUnconfined} {
+	for _, profile := range []string{psp.SeccompProfileRuntimeDefault, otherLocalhostProfile, psp.SeccompProfileNameUnconfined} {
 		if !s.admits(profile) {
-			a.restrictions = append(a.restrictions, seccompChange(profile, profile, false))
+			a.restrictions = append(a.restrictions, seccompChange(localhostName(profile, s.entries), profile, false))
 		}
 	}
 	if !s.unsetStaysUnset() && !s.defaultApplies() {
 		a.restrictions = append(a.restrictions, seccompChange("no seccomp profile", "", false))
 	}
 	a.explainGap = func(lost []lostRestriction) string {
-		return "seccomp allowedProfileNames " + profileListText(s.listed, p.Annotations[psp.SeccompAllowedProfilesAnnotation]) +
-			" rejects " + describeLost(lost)
+		if !s.listed {
+			return "without a seccomp allowedProfileNames annotation 1.24 admission rejects every seccomp profile: " + describeLost(lost)
+		}
+		return "seccomp allowedProfileNames (" + p.Annotations[psp.SeccompAllowedProfilesAnnotation] + ") rejects " + describeLost(lost)
 	}
 	return a
 }
@@ -176,11 +177,22 @@ func explainSeccompAllowed(s seccompPolicy, c findingContext) string {
 	return why + "; restricted requires a RuntimeDefault or Localhost profile"
 }
 
-func profileListText(listed bool, raw string) string {
-	if !listed {
-		return "(absent)"
+// otherLocalhostProfile stands for the localhost profiles a PSP does not
+// list.
+const otherLocalhostProfile = "localhost/psp2psa-other-profile"
+
+// localhostName names a profile restriction for messages: the made-up
+// localhost profile stands for every localhost profile not listed.
+func localhostName(profile string, listed []string) string {
+	if profile != otherLocalhostProfile {
+		return profile
 	}
-	return "(" + raw + ")"
+	for _, e := range listed {
+		if strings.HasPrefix(e, "localhost/") {
+			return "other localhost/* profiles"
+		}
+	}
+	return "localhost/* profiles"
 }
 
 // seccompChange gives the pod the profile both as the 1.24 annotation and

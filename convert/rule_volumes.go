@@ -60,6 +60,11 @@ func analyzeVolumes(p *psp.PodSecurityPolicy) analysis {
 	for _, t := range volumeTypes {
 		allowed := all || slices.Contains(listed, t)
 		change := podChange{name: string(t), apply: volumeOfType(t, p.Spec)}
+		if t == psp.Projected && !allowed && slices.Contains(listed, psp.Secret) {
+			// 1.24 admits projected service account tokens wherever it
+			// admits secrets.
+			change.name = "projected (other than service account tokens)"
+		}
 		if allowed {
 			a.witnesses = append(a.witnesses, change)
 		} else {

@@ -169,6 +169,24 @@ func describeLost(lost []lostRestriction) string {
 	return strings.Join(parts, "; ")
 }
 
+// whoAllowsLost words lost restrictions led by the level: "even restricted
+// allows UID 1; baseline allows …".
+func whoAllowsLost(lost []lostRestriction) string {
+	var parts []string
+	for _, level := range []api.Level{api.LevelRestricted, api.LevelBaseline, api.LevelPrivileged} {
+		var names []string
+		for _, l := range lost {
+			if l.allowedBy == level {
+				names = append(names, l.name)
+			}
+		}
+		if len(names) > 0 {
+			parts = append(parts, levelAllows(level)+" "+namesList(names))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 // strictestAllowing returns the strictest level among the lost ones.
 func strictestAllowing(lost []lostRestriction) api.Level {
 	level := api.LevelPrivileged

@@ -1,0 +1,73 @@
+package convert
+
+import "testing"
+
+func TestRuleSeccompAllowedProfiles(t *testing.T) {
+	const field = "annotations[seccomp.security.alpha.kubernetes.io/allowedProfileNames]"
+	runRuleCases(t, field, []ruleCase{
+		{
+			name:  "seccomp runtime/default is restricted and rejecting localhost profiles is a gap",
+			level: "restricted",
+			gaps:  []string{field},
+		},
+		{
+			name: "seccomp annotations absent admit only pods without a profile and are baseline",
+			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: null,
+  seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
+			level:    "baseline",
+			findings: []string{field + "@restricted: seccompProfile_restricted"},
+			messages: []string{"there is no seccomp allowedProfileNames annotation, so 1.24 admission admits only pods without a seccomp profile"},
+			gaps:     []string{field},
+		},
+		{
+			name: "seccomp annotations absent are restricted before v1.19, when PSS read the annotations",
+			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: null,
+  seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
+			version: "v1.18",
+			level:   "restricted",
+		},
+		{
+			name: "seccomp allowedProfileNames with a trailing comma and no default is baseline",
+			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: "runtime/default,",
+  seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
+			level:    "baseline",
+			findings: []string{field + "@restricted: seccompProfile_restricted"},
+			messages: []string{"has an empty entry and there is no default profile"},
+		},
+		{
+			name:     "seccomp allowedProfileNames with unconfined is privileged",
+			patch:    `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: "runtime/default,unconfined"}}`,
+			level:    "privileged",
+			findings: []string{field + "@baseline: seccompProfile_baseline"},
+			messages: []string{"seccomp allowedProfileNames allows unconfined; baseline allows only"},
+		},
+		{
+			name:     "seccomp allowedProfileNames with unconfined is privileged before v1.19 through the annotation",
+			patch:    `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: "runtime/default,unconfined"}}`,
+			version:  "v1.18",
+			level:    "privileged",
+			findings: []string{field + "@baseline: seccompProfile_baseline"},
+		},
+		{
+			name:     "seccomp allowedProfileNames * is privileged",
+			patch:    `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: "*"}}`,
+			level:    "privileged",
+			findings: []string{field + "@baseline: seccompProfile_baseline"},
+			messages: []string{"seccomp allowedProfileNames * allows any profile, unconfined included"},
+			gaps:     []string{},
+		},
+		{
+			name: "seccomp allowedProfileNames with one localhost profile and no default is restricted",
+			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: localhost/profiles/app.json,
+  seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
+			level: "restricted",
+			gaps:  []string{field},
+		},
+		{
+			name: "seccomp docker/default is runtime/default",
+			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: docker/default,
+  seccomp.security.alpha.kubernetes.io/defaultProfileName: docker/default}}`,
+			level: "restricted",
+		},
+	})
+}
