@@ -2,7 +2,8 @@
 # Builds etcd and the kube-apiservers that the e2e tests start on loopback.
 # Each binary is built from its own tool module in this directory, so the
 # versions are pinned by the committed go.mod/go.sum. A binary is rebuilt only
-# when its stamp (hash of the tool module's go.mod and go.sum) is stale.
+# when its stamp (hash of the tool module's go.mod, go.sum and build flags)
+# is stale.
 # Builds run one after another on purpose: each kube-apiserver link needs
 # several GiB of memory.
 set -euo pipefail
@@ -13,9 +14,12 @@ mkdir -p "$cache"
 
 log() { printf 'testservers: %s\n' "$*" >&2; }
 
-# stamp_of prints the hash that identifies the tool module's pinned content.
+# stamp_of prints a hash of what determines the binary: the tool module's
+# pinned dependencies plus the package and link flags it is built with.
 stamp_of() {
-	cat "$here/$1/go.mod" "$here/$1/go.sum" | sha256sum | cut -d' ' -f1
+	local dir="$1" pkg="$2" ldflags="$3"
+	{ cat "$here/$dir/go.mod" "$here/$dir/go.sum"; echo "$pkg $ldflags"; } |
+		sha256sum | cut -d' ' -f1
 }
 
 # up_to_date succeeds when the binary exists and was built from this module.
@@ -28,7 +32,7 @@ up_to_date() {
 build() {
 	local dir="$1" out="$cache/$2" pkg="$3" ldflags="${4:-}"
 	local want
-	want="$(stamp_of "$dir")"
+	want="$(stamp_of "$dir" "$pkg" "$ldflags")"
 	if up_to_date "$out" "$want"; then
 		log "skip $2 (up to date in $cache)"
 		return 0
