@@ -94,7 +94,13 @@ func analyzeAppArmorAllowedProfiles(p *psp.PodSecurityPolicy) analysis {
 		}
 	}
 	required := s.required()
+	var notes []Note
+	if slices.Contains(strings.Split(s.raw, ","), "") {
+		notes = []Note{{Field: field, Message: "apparmor allowedProfileNames has an empty entry (a trailing comma): the docs' table reads it as " +
+			"\"unset allowed\", but 1.24 admission rejects a container without a profile whenever the list is set"}}
+	}
 	a := analysis{
+		notes: notes,
 		explain: func(c findingContext) string {
 			return "apparmor allowedProfileNames allows " + strings.Join(c.witnesses, ", ") + "; " +
 				string(c.level) + " allows only runtime/default and localhost/* profiles"

@@ -34,6 +34,14 @@ func TestRuleAppArmorAllowedProfiles(t *testing.T) {
 			gaps:  []string{field},
 		},
 		{
+			name: "apparmor allowedProfileNames with a trailing comma still requires a profile, unlike the docs' table says",
+			patch: `metadata: {annotations: {apparmor.security.beta.kubernetes.io/allowedProfileNames: "runtime/default,",
+  apparmor.security.beta.kubernetes.io/defaultProfileName: null}}`,
+			level: "restricted",
+			notes: []string{field},
+			gaps:  []string{field},
+		},
+		{
 			name:  "apparmor allowedProfileNames empty admits no pod",
 			patch: `metadata: {annotations: {apparmor.security.beta.kubernetes.io/allowedProfileNames: ""}}`,
 			level: "restricted",

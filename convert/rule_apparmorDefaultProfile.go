@@ -46,7 +46,8 @@ func analyzeAppArmorDefaultProfile(p *psp.PodSecurityPolicy) analysis {
 		}},
 		explain: func(c findingContext) string {
 			return "apparmor defaultProfileName " + s.def + " gives every container without a profile that profile; " +
-				string(c.level) + " allows only runtime/default and localhost/* profiles"
+				string(c.level) + " allows only runtime/default and localhost/* profiles" +
+				" (the docs' table has no opinion on defaultProfileName, but 1.24 admission writes it into the pods it admits)"
 		},
 	}
 }

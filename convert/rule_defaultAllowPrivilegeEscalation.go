@@ -42,7 +42,8 @@ func analyzeDefaultAllowPrivilegeEscalation(p *psp.PodSecurityPolicy) analysis {
 		a.witnesses = []podChange{allowPrivilegeEscalationChange("container left unset gets allowPrivilegeEscalation: true")}
 		a.explain = func(findingContext) string {
 			return "defaultAllowPrivilegeEscalation: true gives every container that leaves it unset allowPrivilegeEscalation: true; " +
-				"restricted requires allowPrivilegeEscalation: false"
+				"restricted requires allowPrivilegeEscalation: false (the docs' table has no opinion on default fields, " +
+				"but 1.24 admission writes this one into the pods it admits)"
 		}
 	}
 	return a

@@ -45,6 +45,9 @@ func analyzeRequiredDropCapabilities(p *psp.PodSecurityPolicy) analysis {
 			if len(drops) > 0 {
 				what = "requiredDropCapabilities drops only " + list
 			}
+			if slices.ContainsFunc(drops, func(c corev1.Capability) bool { return strings.EqualFold(string(c), "ALL") }) {
+				what += " (names are compared as written: PSA wants ALL in capitals)"
+			}
 			return what + ", so containers keep the runtime's default capabilities; restricted requires dropping ALL"
 		}
 	}

@@ -31,6 +31,7 @@ func TestRuleRequiredDropCapabilities(t *testing.T) {
 			patch:    `spec: {requiredDropCapabilities: [all]}`,
 			level:    "baseline",
 			findings: []string{"requiredDropCapabilities@restricted: capabilities_restricted"},
+			messages: []string{"drops only all (names are compared as written: PSA wants ALL in capitals)"},
 		},
 		{
 			name:    "requiredDropCapabilities empty is restricted before v1.22",

@@ -167,7 +167,8 @@ func explainSeccompAllowed(s seccompPolicy, c findingContext) string {
 		}
 		return what + "; baseline allows only runtime/default (docker/default) and localhost/* profiles"
 	}
-	why := "seccomp allowedProfileNames has an empty entry and there is no default profile, so pods may run without a seccomp profile"
+	why := "seccomp allowedProfileNames has an empty entry and there is no default profile, so pods may run without a seccomp profile " +
+		"(a trailing comma also makes a 1.24 apiserver reject the PSP; an empty annotation does not)"
 	switch {
 	case !s.listed:
 		why = "there is no seccomp allowedProfileNames annotation, so 1.24 admission admits only pods without a seccomp profile"
