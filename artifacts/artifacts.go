@@ -81,7 +81,7 @@ func WriteDir(p *plan.Plan, dir string) ([]File, error) {
 		name := patchFileName(w)
 		patchNames = append(patchNames, name)
 		files = append(files, newFile(filepath.Join(patchDir, name), data))
-		if !seenResource[w.Source.File] && w.Source.File != manifest.Stdin {
+		if !seenResource[w.Source.File] && w.Source.File != manifest.StdinFile {
 			seenResource[w.Source.File] = true
 			resources = append(resources, w.Source.File)
 		}

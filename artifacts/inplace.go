@@ -29,7 +29,7 @@ func Rewrites(p *plan.Plan, docs []manifest.Document, withLabels bool, read Read
 	}
 	files := map[string]*File{}
 	for path, fileEdits := range edits {
-		if path == manifest.Stdin {
+		if path == manifest.StdinFile {
 			return nil, fmt.Errorf("standard input cannot be rewritten in place; give the manifests as files")
 		}
 		old, err := read(path)
@@ -62,7 +62,7 @@ func Copies(p *plan.Plan, dir string, read Reader) ([]File, error) {
 	}
 	out := map[string]*File{}
 	for input := range inputs {
-		if input == manifest.Stdin {
+		if input == manifest.StdinFile {
 			return nil, fmt.Errorf("standard input has no file name to copy to; give the manifests as files")
 		}
 		f, ok := byPath[input]
@@ -77,12 +77,11 @@ func Copies(p *plan.Plan, dir string, read Reader) ([]File, error) {
 		if prev, dup := out[target]; dup {
 			return nil, fmt.Errorf("%s and another input both have the base name %s; patch them into separate directories", input, filepath.Base(prev.Path))
 		}
-		out[target] = &File{Path: target, Old: f.Old, New: f.New}
+		out[target] = &File{Path: target, New: f.New}
 	}
-	files := sortedFiles(out)
-	// A copy's "old" content is the input it came from: the diff shows the
-	// patch, not the previous copy.
-	return files, nil
+	// Old is what the target holds now, so an earlier copy is replaced and
+	// a missing one written.
+	return withCurrentContents(sortedFiles(out))
 }
 
 func workloadEdit(w *plan.Workload) rewrite.Edit {
