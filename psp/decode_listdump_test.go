@@ -3,6 +3,7 @@ package psp
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,10 +37,13 @@ const (
 )
 
 // TestListDumpFixturesRegenerate rewrites the list dump fixtures from a
-// real 1.24 apiserver; it runs only with -update.
+// real 1.24 apiserver. The server gives every object a new uid and
+// timestamp, so a plain -update leaves them alone: it runs only with
+// -update and -run naming it.
 func TestListDumpFixturesRegenerate(t *testing.T) {
-	if !inputUpdatingGolden() {
-		t.Skip("the list dump fixtures are regenerated only with -update")
+	run := flag.Lookup("test.run")
+	if !inputUpdatingGolden() || run == nil || !strings.Contains(run.Value.String(), "TestListDumpFixturesRegenerate") {
+		t.Skip("regenerate with: go test ./psp/ -run TestListDumpFixturesRegenerate -update")
 	}
 	server := startPSPCreator(t)
 	for _, name := range listDumpSources {
