@@ -393,3 +393,48 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+// TestReadCorpusDirectory reads the shared corpus as a directory: the
+// result must be the files with manifest extensions read one by one in
+// lexical order, and the .template and .golden files must be left out of
+// the walk (they are read only when named).
+func TestReadCorpusDirectory(t *testing.T) {
+	dir := filepath.Join("..", "..", "shared", "corpus")
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("corpus not found at %s: %v", dir, err)
+		}
+		t.Skipf("corpus not found at %s; it lives beside the repository", dir)
+	}
+	whole, errs := Read([]string{dir}, nil)
+	if len(errs) != 0 {
+		t.Fatalf("reading the corpus: %v", errs)
+	}
+	var oneByOne []Document
+	skipped := 0
+	for _, sub := range []string{"psp", "workloads"} {
+		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			path := filepath.Join(dir, sub, e.Name())
+			if !hasManifestExtension(path) {
+				skipped++
+				continue
+			}
+			docs, errs := Read([]string{path}, nil)
+			if len(errs) != 0 {
+				t.Fatalf("reading %s: %v", path, errs)
+			}
+			oneByOne = append(oneByOne, docs...)
+		}
+	}
+	if !reflect.DeepEqual(whole, oneByOne) {
+		t.Errorf("directory read differs from the files read one by one (%d vs %d documents)", len(whole), len(oneByOne))
+	}
+	// INDEX.tsv twice, the kops .yaml.template and the linkerd .golden.
+	if skipped != 4 {
+		t.Errorf("the walk skipped %d files, want 4", skipped)
+	}
+}
