@@ -229,9 +229,17 @@ func judgeWitnesses(f fieldAnalysis, version api.Version) (*Finding, checkSets) 
 func judgeRestrictions(f fieldAnalysis, version api.Version, broken checkSets) *Gap {
 	var lost []lostRestriction
 	for _, r := range f.restrictions {
-		v := judge(r, version)
-		if !broken.coversAll(v) {
-			continue
+		pod := cleanPod()
+		r.apply(pod)
+		v := verdict{restricted: governableFailures(pod, api.LevelRestricted, version)}
+		if !broken.covers(api.LevelRestricted, v.restricted) {
+			continue // restricted holds it out
+		}
+		if len(v.restricted) > 0 {
+			v.baseline = governableFailures(pod, api.LevelBaseline, version)
+		}
+		if !broken.covers(api.LevelBaseline, v.baseline) {
+			continue // baseline holds it out
 		}
 		allowedBy := api.LevelPrivileged
 		switch {
@@ -275,14 +283,15 @@ func (s checkSets) addAll(o checkSets) {
 	}
 }
 
-func (s checkSets) coversAll(v verdict) bool {
-	for _, id := range v.baseline {
-		if !s.baseline[id] {
-			return false
-		}
+// covers reports whether every check is failed by some witness at the
+// level.
+func (s checkSets) covers(level api.Level, checks []string) bool {
+	set := s.restricted
+	if level == api.LevelBaseline {
+		set = s.baseline
 	}
-	for _, id := range v.restricted {
-		if !s.restricted[id] {
+	for _, id := range checks {
+		if !set[id] {
 			return false
 		}
 	}
