@@ -55,7 +55,7 @@ func admit(p *PodSecurityPolicy, pod *corev1.Pod, withCore bool) Admission {
 	}
 	admission := Admission{
 		Pod:     candidate,
-		Mutated: !apiequality.Semantic.DeepEqual(pod, candidate),
+		Mutated: mutated(pod, candidate),
 		Errors:  errs,
 	}
 	if admission.Admitted() {
@@ -65,4 +65,44 @@ func admit(p *PodSecurityPolicy, pod *corev1.Pod, withCore bool) Admission {
 		candidate.Annotations[ValidatedPSPAnnotation] = p.Name
 	}
 	return admission
+}
+
+// mutated is the plugin's !apiequality.Semantic.DeepEqual(original,
+// defaulted), restricted to what MutatePod writes: annotations, the pod
+// security context, runtimeClassName and each container's security
+// context. Comparing only those keeps planning large clusters fast.
+func mutated(original, defaulted *corev1.Pod) bool {
+	eq := apiequality.Semantic.DeepEqual
+	if !eq(original.Annotations, defaulted.Annotations) ||
+		!eq(original.Spec.SecurityContext, defaulted.Spec.SecurityContext) ||
+		!eq(original.Spec.RuntimeClassName, defaulted.Spec.RuntimeClassName) {
+		return true
+	}
+	return containersMutated(original.Spec.InitContainers, defaulted.Spec.InitContainers) ||
+		containersMutated(original.Spec.Containers, defaulted.Spec.Containers) ||
+		ephemeralMutated(original.Spec.EphemeralContainers, defaulted.Spec.EphemeralContainers)
+}
+
+func containersMutated(a, b []corev1.Container) bool {
+	if len(a) != len(b) {
+		return true
+	}
+	for i := range a {
+		if !apiequality.Semantic.DeepEqual(a[i].SecurityContext, b[i].SecurityContext) {
+			return true
+		}
+	}
+	return false
+}
+
+func ephemeralMutated(a, b []corev1.EphemeralContainer) bool {
+	if len(a) != len(b) {
+		return true
+	}
+	for i := range a {
+		if !apiequality.Semantic.DeepEqual(a[i].SecurityContext, b[i].SecurityContext) {
+			return true
+		}
+	}
+	return false
 }
