@@ -2,6 +2,7 @@ package pss
 
 import (
 	"slices"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,10 +20,13 @@ type CheckResult struct {
 	Detail  string    `json:"detail,omitempty"`
 }
 
-// Evaluator runs the PSA checks of a level and version on pods.
+// Evaluator runs the PSA checks of a level and version on pods. It is safe
+// for concurrent use.
 type Evaluator struct {
 	checks []policy.Check
 	whole  policy.Evaluator
+	// selected caches the checks of each level and version.
+	selected sync.Map // api.LevelVersion -> []selectedCheck
 }
 
 // NewEvaluator returns an evaluator over PSA's default checks.
@@ -71,7 +75,7 @@ func (e *Evaluator) Evaluate(lv api.LevelVersion, meta *metav1.ObjectMeta, spec 
 	if version.Latest() || newestVersion.Older(version) {
 		version = newestVersion
 	}
-	selected := e.selectChecks(lv.Level, version)
+	selected := e.checksFor(api.LevelVersion{Level: lv.Level, Version: version})
 	out := make([]CheckResult, 0, len(selected))
 	for _, s := range selected {
 		r := s.fn(meta, spec)
@@ -84,6 +88,15 @@ type selectedCheck struct {
 	id    policy.CheckID
 	level api.Level
 	fn    policy.CheckPodFn
+}
+
+func (e *Evaluator) checksFor(lv api.LevelVersion) []selectedCheck {
+	if cached, ok := e.selected.Load(lv); ok {
+		return cached.([]selectedCheck)
+	}
+	checks := e.selectChecks(lv.Level, lv.Version)
+	e.selected.Store(lv, checks)
+	return checks
 }
 
 func (e *Evaluator) selectChecks(level api.Level, version api.Version) []selectedCheck {
