@@ -72,7 +72,7 @@ func Build(in Input, opts Options) *Plan {
 	inv := in.Inventory
 	w := &workloadPlanner{
 		opts:     opts,
-		policies: policies,
+		selector: psp.NewSelector(policies),
 		auth:     psp.NewAuthorizer(inv.Roles, inv.ClusterRoles, inv.RoleBindings, inv.ClusterRoleBindings),
 		eval:     pss.NewEvaluator(),
 		accounts: indexServiceAccounts(inv),

@@ -80,7 +80,7 @@ func (w *Workload) Rejected() bool { return w.AdmittedBy == "" }
 
 type workloadPlanner struct {
 	opts     Options
-	policies []*psp.PodSecurityPolicy
+	selector *psp.Selector
 	auth     *psp.Authorizer
 	eval     *pss.Evaluator
 	accounts map[string]*corev1.ServiceAccount
@@ -104,7 +104,7 @@ func (wp *workloadPlanner) plan(in *inventory.Workload) Workload {
 	requester := wp.requester(in)
 	w.Requester, w.requester = requester.User.Name, requester.User
 	pod := psp.AdmissionPod(in.Namespace, in.Template, wp.accounts[in.Namespace+"/"+in.ServiceAccount])
-	d := psp.Select(wp.policies, pod, wp.auth.ForPod(in.Namespace, pod.Spec.ServiceAccountName, requester.User))
+	d := wp.selector.Select(pod, wp.auth.ForPod(in.Namespace, pod.Spec.ServiceAccountName, requester.User))
 	w.AdmittedBy, w.Mutated = d.Policy, d.Mutated
 	w.Rejections = authorizedRejections(d)
 	if w.Annotation != "" {
@@ -135,9 +135,6 @@ func authorizedRejections(d psp.Decision) []Rejection {
 	}
 	var out []Rejection
 	for _, r := range d.Rejections {
-		if !r.Authorized {
-			continue
-		}
 		reasons := make([]string, len(r.Errors))
 		for i, e := range r.Errors {
 			reasons[i] = e.Error()

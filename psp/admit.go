@@ -35,21 +35,20 @@ func Admit(p *PodSecurityPolicy, pod *corev1.Pod) Admission {
 	return admit(p, pod, true)
 }
 
-// admitPolicy is Admit without the core validation rules: the server chose
-// among PSPs on their own verdicts and validated the winner's pod after.
-func admitPolicy(p *PodSecurityPolicy, pod *corev1.Pod) Admission {
-	return admit(p, pod, false)
-}
-
 func admit(p *PodSecurityPolicy, pod *corev1.Pod, withCore bool) Admission {
-	candidate := pod.DeepCopy()
 	prov, errs := newProvider(p)
 	if len(errs) > 0 {
-		return Admission{Pod: candidate, Errors: errs}
+		return Admission{Pod: pod.DeepCopy(), Errors: errs}
 	}
+	return prov.admit(p.Name, pod, withCore)
+}
 
+// admit defaults a copy of the pod and validates it; name is the policy's,
+// for the kubernetes.io/psp annotation.
+func (prov *provider) admit(name string, pod *corev1.Pod, withCore bool) Admission {
+	candidate := pod.DeepCopy()
 	prov.mutatePod(candidate)
-	errs = prov.validatePod(candidate)
+	errs := prov.validatePod(candidate)
 	if withCore {
 		errs = append(errs, CoreSecurityContextErrors(candidate)...)
 	}
@@ -62,7 +61,7 @@ func admit(p *PodSecurityPolicy, pod *corev1.Pod, withCore bool) Admission {
 		if candidate.Annotations == nil {
 			candidate.Annotations = map[string]string{}
 		}
-		candidate.Annotations[ValidatedPSPAnnotation] = p.Name
+		candidate.Annotations[ValidatedPSPAnnotation] = name
 	}
 	return admission
 }

@@ -177,68 +177,93 @@ type Decision struct {
 	// Pod is the admitted pod as the PSP left it (defaults applied and the
 	// kubernetes.io/psp annotation set); nil when the pod is rejected.
 	Pod *corev1.Pod
-	// Rejections are the PSPs tried that do not admit the pod, in the
-	// order tried. The plugin's error message lists only the authorized
-	// ones.
+	// Rejections are the PSPs the pod may use that do not admit it, in the
+	// order tried: what the plugin's error message lists.
 	Rejections []Rejection
-	// Unauthorized are the PSPs tried that admit the pod but that neither
-	// the pod's service account nor the requester may use, in the order
-	// tried.
+	// Unauthorized are the PSPs tried that neither the pod's service
+	// account nor the requester may use, in the order tried.
 	Unauthorized []string
 }
 
-// Rejection is why one PSP does not admit a pod.
+// Rejection is why one usable PSP does not admit a pod.
 type Rejection struct {
 	Policy string
-	// Authorized reports that the pod's service account or the requester
-	// may use the PSP.
-	Authorized bool
-	Errors     field.ErrorList
+	Errors field.ErrorList
+}
+
+// Selector picks the admitting PSP for pods from one set of policies; it
+// builds each policy's strategies once, so planning many pods costs the
+// admissions, not the set-up. It is safe for concurrent use.
+type Selector struct {
+	entries []selectorEntry // in name order
+}
+
+type selectorEntry struct {
+	name string
+	prov *provider
+	errs field.ErrorList // why the plugin could not build the policy
+}
+
+// NewSelector prepares the policies in the order the plugin tries them:
+// by name, with equal names in input order (a stable sort of the lister's).
+func NewSelector(policies []*PodSecurityPolicy) *Selector {
+	sorted := append([]*PodSecurityPolicy(nil), policies...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	s := &Selector{entries: make([]selectorEntry, len(sorted))}
+	for i, p := range sorted {
+		prov, errs := newProvider(p)
+		s.entries[i] = selectorEntry{name: p.Name, prov: prov, errs: errs}
+	}
+	return s
 }
 
 // Select runs PSP admission for a pod over all policies, as
-// computeSecurityContext does on pod create: policies in name order, each
-// applied to a copy of the pod and validated; a PSP that admits the pod
-// counts only if authorized(name) (see Authorizer.ForPod); the first
-// authorized PSP that admits the pod unchanged wins at once, else the first
-// authorized one that admits it with changes. Policies after an immediate
-// winner are not tried, so Rejections and Unauthorized then list only the
-// ones before it. With no policy at all the pod is rejected, as the plugin
-// does.
+// computeSecurityContext does on pod create: policies in name order; a PSP
+// counts only if authorized(name) (see Authorizer.ForPod), and the others
+// never change the outcome, so they are listed, not tried; each usable one
+// is applied to a copy of the pod and validated; the first that admits the
+// pod unchanged wins at once, else the first that admits it with changes.
+// Policies after an immediate winner are not tried. With no policy at all
+// the pod is rejected, as the plugin does.
 func Select(policies []*PodSecurityPolicy, pod *corev1.Pod, authorized func(pspName string) bool) Decision {
-	d := selectPolicy(policies, pod, authorized)
+	return NewSelector(policies).Select(pod, authorized)
+}
+
+// Select is the package-level Select over the selector's policies.
+func (s *Selector) Select(pod *corev1.Pod, authorized func(pspName string) bool) Decision {
+	d := s.choose(pod, authorized)
 	if d.Pod == nil {
 		return d
 	}
 	// Core validation ran on the pod the chosen PSP left, after the choice:
 	// a default that breaks it rejects the pod instead of trying the next PSP.
 	if errs := CoreSecurityContextErrors(d.Pod); len(errs) > 0 {
-		d.Rejections = append(d.Rejections, Rejection{Policy: d.Policy, Authorized: true, Errors: errs})
+		d.Rejections = append(d.Rejections, Rejection{Policy: d.Policy, Errors: errs})
 		d.Policy, d.Pod, d.Mutated = "", nil, false
 	}
 	return d
 }
 
-func selectPolicy(policies []*PodSecurityPolicy, pod *corev1.Pod, authorized func(pspName string) bool) Decision {
+func (s *Selector) choose(pod *corev1.Pod, authorized func(pspName string) bool) Decision {
 	var d Decision
 	var mutating *Admission
-	for _, p := range byName(policies) {
-		a := admitPolicy(p, pod)
-		if !a.Admitted() {
-			d.Rejections = append(d.Rejections, Rejection{Policy: p.Name, Authorized: authorized(p.Name), Errors: a.Errors})
+	for _, e := range s.entries {
+		if !authorized(e.name) {
+			d.Unauthorized = append(d.Unauthorized, e.name)
 			continue
 		}
-		if !authorized(p.Name) {
-			d.Unauthorized = append(d.Unauthorized, p.Name)
+		a := e.admit(pod)
+		if !a.Admitted() {
+			d.Rejections = append(d.Rejections, Rejection{Policy: e.name, Errors: a.Errors})
 			continue
 		}
 		if !a.Mutated {
-			d.Policy, d.Pod = p.Name, a.Pod
+			d.Policy, d.Pod = e.name, a.Pod
 			return d
 		}
 		if mutating == nil {
 			mutating = &a
-			d.Policy = p.Name
+			d.Policy = e.name
 		}
 	}
 	if mutating != nil {
@@ -247,12 +272,11 @@ func selectPolicy(policies []*PodSecurityPolicy, pod *corev1.Pod, authorized fun
 	return d
 }
 
-// byName sorts a copy of the policies by name; policies with the same
-// name keep their order, as the plugin's stable sort keeps the lister's.
-func byName(policies []*PodSecurityPolicy) []*PodSecurityPolicy {
-	sorted := append([]*PodSecurityPolicy(nil), policies...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	return sorted
+func (e *selectorEntry) admit(pod *corev1.Pod) Admission {
+	if e.prov == nil {
+		return Admission{Pod: pod.DeepCopy(), Errors: e.errs}
+	}
+	return e.prov.admit(e.name, pod, false)
 }
 
 // Requester modes for ControllerIdentity.

@@ -90,7 +90,7 @@ func TestSelect(t *testing.T) {
 		authorized   func(string) bool
 		wantPolicy   string
 		wantMutated  bool
-		rejected     []string // Rejections, as "name" or "name (unauthorized)"
+		rejected     []string // Rejections
 		unauthorized []string
 	}{
 		{
@@ -119,11 +119,11 @@ func TestSelect(t *testing.T) {
 			unauthorized: []string{"z-permissive"},
 		},
 		{
-			name:       "a rejected pod has every PSP's reasons, authorized or not",
+			name:       "a rejected pod has the reasons of every PSP it may use; the others are only listed",
 			policies:   []*PodSecurityPolicy{namedPolicy("restricted", unprivileged), namedPolicy("privileged", nil), namedPolicy("baseline", unprivileged)},
 			pod:        selectPod(privilegedPod),
 			authorized: allowOnly("restricted"),
-			rejected:   []string{"baseline (unauthorized)", "restricted"}, unauthorized: []string{"privileged"},
+			rejected:   []string{"restricted"}, unauthorized: []string{"baseline", "privileged"},
 		},
 		{
 			name:       "policies after an immediate winner are not tried",
@@ -171,11 +171,7 @@ func TestSelect(t *testing.T) {
 				if len(r.Errors) == 0 {
 					t.Errorf("rejection by %s without errors", r.Policy)
 				}
-				name := r.Policy
-				if !r.Authorized {
-					name += " (unauthorized)"
-				}
-				rejected = append(rejected, name)
+				rejected = append(rejected, r.Policy)
 			}
 			if !reflect.DeepEqual(rejected, tt.rejected) || !reflect.DeepEqual(d.Unauthorized, tt.unauthorized) {
 				t.Errorf("rejected %v, unauthorized %v; want %v, %v", rejected, d.Unauthorized, tt.rejected, tt.unauthorized)
@@ -335,10 +331,10 @@ func TestSelectOnDemoCluster(t *testing.T) {
 			fmt.Fprintf(&b, "%s\n", d.Policy)
 		}
 		for _, name := range d.Unauthorized {
-			fmt.Fprintf(&b, "  would admit, not authorized: %s\n", name)
+			fmt.Fprintf(&b, "  not authorized: %s\n", name)
 		}
 		for _, r := range d.Rejections {
-			fmt.Fprintf(&b, "  %s (authorized=%v): %d error(s), first %s\n", r.Policy, r.Authorized, len(r.Errors), r.Errors[0].Field)
+			fmt.Fprintf(&b, "  %s: %d error(s), first %s\n", r.Policy, len(r.Errors), r.Errors[0].Field)
 		}
 	}
 	golden := filepath.Join("..", "testdata", "rbac", "demo-decisions.golden")
