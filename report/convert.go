@@ -84,6 +84,9 @@ func convertText(w io.Writer, r *convert.Result) error {
 		textFindings(ew, p)
 		textMutations(ew, p)
 		textGaps(ew, p)
+		for _, n := range p.Notes {
+			ew.printf("  note: %s: %s\n", n.Field, n.Message)
+		}
 	}
 	return ew.err
 }
@@ -155,6 +158,9 @@ func convertMarkdown(w io.Writer, r *convert.Result) error {
 			for _, g := range p.Gaps {
 				ew.printf("- `%s`: %s\n", g.Field, mdEscape(g.Message))
 			}
+		}
+		for _, n := range p.Notes {
+			ew.printf("\n> Note, `%s`: %s\n", n.Field, mdEscape(n.Message))
 		}
 	}
 	return ew.err
