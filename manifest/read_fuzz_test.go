@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -19,6 +20,11 @@ var fuzzSeeds = []string{
 	"%YAML 1.1\n---\nkind: A\n",
 	"apiVersion: v1\nkind: List\nitems:\n- kind: A\n  metadata: {name: a}\n- 3\n- {}\n",
 	"kind: FooList\nitems: {a: 1}\n",
+	"apiVersion: v1\nitems:\n  - kind: A\n    metadata:\n      name: a\n# between\n  -\n    kind: B\n  - null\n  - kind: C\n    x: |\n      text\n\n      more\nkind: List\nmetadata: {}\n",
+	"kind: List\nitems:\n- &a {kind: A}\n- *a\n",
+	"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data:\n    s: |\n      - x\n      ---\n# c\n\n- apiVersion: v1\n  kind: Secret\n  list:\n  - a\n  flow: {a: 1,\n    b: 2}\nmetadata:\n  resourceVersion: \"\"\n",
+	"items:\n  - kind: A\n    a: &x 1\n    b: *x\n  - kind: B\nkind: PodSecurityPolicyList\n",
+	"kind: List\nitems:\n- kind: A\n   x: 1\n",
 	"{\"kind\": \"List\", \"items\": [{\"kind\": \"A\"}, null, []]}\n{\"kind\": \"B\"} [1] \"x\" null",
 	"{\"kind\": \"A\", \"metadata\": {\"name\": 5}}",
 	"{\"kind\": \"A\",\n \"items\": [",
@@ -51,6 +57,15 @@ func FuzzRead(f *testing.F) {
 	addCorpusSeeds(f, filepath.Join("..", "..", "shared", "corpus", "workloads"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		docs, errs := Read([]string{Stdin}, bytes.NewReader(data))
+		// The List fast path must give what converting whole documents
+		// gives, whenever it applies.
+		splitListItems = false
+		wholeDocs, wholeErrs := Read([]string{Stdin}, bytes.NewReader(data))
+		splitListItems = true
+		if !reflect.DeepEqual(docs, wholeDocs) || !reflect.DeepEqual(errorStrings(errs), errorStrings(wholeErrs)) {
+			t.Errorf("List fast path differs:\n docs %q\nwhole %q\n errs %q\nwhole %q",
+				summaries(docs), summaries(wholeDocs), errorStrings(errs), errorStrings(wholeErrs))
+		}
 		lines := bytes.Count(data, []byte("\n")) + 1
 		for _, d := range docs {
 			if d.Kind == "" {

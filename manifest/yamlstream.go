@@ -228,6 +228,9 @@ func parallel(n int, f func(i int)) {
 // addYAMLChunk converts one non-empty document.
 func (r *reader) addYAMLChunk(file string, c yamlChunk) {
 	src := Source{File: file, Index: c.index, Line: c.contentLine}
+	if splitListItems && r.readYAMLList(src, c) {
+		return
+	}
 	js, err := yamlToJSON(c.data)
 	if err != nil {
 		r.fail(src, "", "", yamlSyntaxError(err, c.startLine))

@@ -1,0 +1,189 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"slices"
+)
+
+// splitListItems turns on the List fast path; tests switch it off to
+// compare both paths.
+var splitListItems = true
+
+// yamlListItem is the YAML text of one item of a List, dedented to stand
+// alone as a document, and the file line where the item starts.
+type yamlListItem struct {
+	line int
+	data []byte
+}
+
+// readYAMLList converts a List document item by item: a kubectl get -o
+// yaml dump of 100,000 objects is one YAML document, and parsing it whole
+// holds the parser's tree of all of it at once (gigabytes) on one core.
+// Each item of a top-level block sequence "items:" is cut out, dedented
+// and converted on its own, in parallel; the rest of the document (the
+// envelope, with "items: []") is converted separately.
+//
+// It reports false when the text is laid out otherwise, or when anything
+// fails to convert: the caller then converts the document whole, which
+// gives the same result as far as this path goes and the parser's own
+// errors and line numbers when something is wrong.
+func (r *reader) readYAMLList(src Source, c yamlChunk) bool {
+	envelope, items, ok := splitYAMLList(c.data, c.startLine)
+	if !ok {
+		return false
+	}
+	js, err := yamlToJSON(envelope)
+	if err != nil {
+		return false
+	}
+	obj, err := readTopLevel(json.NewDecoder(bytes.NewReader(js)), nil)
+	if err != nil || obj == nil || !obj.isList() || obj.itemsType != "" || len(obj.items) != 0 {
+		return false
+	}
+	converted := make([][]byte, len(items))
+	failed := make([]bool, len(items))
+	parallel(len(items), func(i int) {
+		var convErr error
+		converted[i], convErr = yamlToJSON(items[i].data)
+		failed[i] = convErr != nil
+	})
+	if slices.Contains(failed, true) {
+		return false
+	}
+	for i, item := range converted {
+		itemSrc := src
+		itemSrc.Item, itemSrc.Line = &i, items[i].line
+		r.addItem(itemSrc, item)
+	}
+	return true
+}
+
+// splitYAMLList cuts a document whose top-level key "items:" (once, at
+// column 0) is followed by a block sequence into the envelope, where the
+// sequence is replaced by "[]", and the items. Every line of an item
+// must be indented past the dash (or be blank or a comment, which is
+// blanked), so that removing that indentation leaves the item's own YAML.
+func splitYAMLList(data []byte, startLine int) (envelope []byte, items []yamlListItem, ok bool) {
+	if !bytes.HasPrefix(data, []byte("items:")) && !bytes.Contains(data, []byte("\nitems:")) {
+		return nil, nil, false
+	}
+	lines := splitLines(data)
+	at := -1
+	for i, l := range lines {
+		if isItemsKey(l) {
+			if at >= 0 {
+				return nil, nil, false // a repeated key: leave it to the parser
+			}
+			at = i
+		}
+	}
+	if at < 0 {
+		return nil, nil, false
+	}
+	end, indent := at+1, -1
+	for ; end < len(lines); end++ {
+		l := lines[end]
+		trimmed := bytes.TrimLeft(l, " ")
+		if text := bytes.TrimSpace(trimmed); len(text) == 0 || text[0] == '#' {
+			continue
+		}
+		col := len(l) - len(trimmed)
+		if indent < 0 {
+			indent = col
+		}
+		if col < indent || (col == indent && !isSequenceEntry(trimmed)) {
+			break
+		}
+	}
+	items = listItems(lines[at+1:end], startLine+at+1, indent)
+	if items == nil {
+		return nil, nil, false
+	}
+	var env bytes.Buffer
+	for _, l := range lines[:at] {
+		env.Write(l)
+	}
+	env.WriteString("items: []\n")
+	for i := at + 1; i < end; i++ {
+		env.WriteString("\n") // keep the envelope's later lines where they were
+	}
+	for _, l := range lines[end:] {
+		env.Write(l)
+	}
+	return env.Bytes(), items, true
+}
+
+// listItems splits the sequence's lines into items, each with every one
+// of its lines (blank and comment lines blanked, to keep line numbers)
+// dedented by indent+2. It returns nil when a line is not indented enough.
+func listItems(region [][]byte, firstLine, indent int) []yamlListItem {
+	var items []yamlListItem
+	cut := indent + 2
+	for i, l := range region {
+		trimmed := bytes.TrimLeft(l, " ")
+		text := bytes.TrimSpace(trimmed)
+		col := len(l) - len(trimmed)
+		switch {
+		case len(text) > 0 && text[0] != '#' && col == indent:
+			// Only items that open with a plain mapping key, as kubectl
+			// prints them: a tag, anchor or scalar on the item itself
+			// could mean something else out of the sequence.
+			if !plainKeyItem.Match(trimmed) {
+				return nil
+			}
+			// "- x" becomes "  x": the item's content keeps its column.
+			items = append(items, yamlListItem{line: firstLine + i})
+			l = append(bytes.Repeat([]byte(" "), indent+1), trimmed[1:]...)
+		case len(text) == 0 || text[0] == '#':
+			l = newlineOf(l)
+		}
+		if len(items) == 0 {
+			continue // blank or comment lines before the first item
+		}
+		d, ok := dedentStrict(l, cut)
+		if !ok {
+			return nil
+		}
+		cur := &items[len(items)-1]
+		cur.data = append(cur.data, d...)
+	}
+	return items
+}
+
+// plainKeyItem is a sequence entry whose content starts with a plain
+// mapping key: "- apiVersion: v1".
+var plainKeyItem = regexp.MustCompile(`^- [A-Za-z0-9_][-A-Za-z0-9_./]*:(\s|$)`)
+
+// dedentStrict removes cut leading spaces, and fails when the line has
+// fewer (a blank line passes as it is) or when what is left would mean
+// something else at column 0 of a document: a marker or a directive.
+func dedentStrict(l []byte, cut int) ([]byte, bool) {
+	if len(bytes.TrimSpace(l)) == 0 {
+		return newlineOf(l), true
+	}
+	if len(l) < cut || len(bytes.TrimLeft(l[:cut], " ")) != 0 {
+		return nil, false
+	}
+	d := l[cut:]
+	if isMarker(d, "---") || isMarker(d, "...") || d[0] == '%' {
+		return nil, false
+	}
+	return d, true
+}
+
+func newlineOf(l []byte) []byte {
+	if bytes.HasSuffix(l, []byte("\r\n")) {
+		return []byte("\r\n")
+	}
+	if bytes.HasSuffix(l, []byte("\n")) {
+		return []byte("\n")
+	}
+	return nil
+}
+
+// splitLines splits after each newline, keeping it.
+func splitLines(data []byte) [][]byte {
+	return bytes.SplitAfter(data, []byte("\n"))
+}
