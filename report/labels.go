@@ -120,7 +120,8 @@ func actionCounts(changes []nslabels.LabelChange) map[nslabels.Action]int {
 
 func labelsMarkdown(w io.Writer, r *nslabels.Report) error {
 	ew := &errWriter{w: w}
-	ew.printf("# Pod Security labels\n\n%s.\n\n", mdEscape(labelsHeadline(r)))
+	headline := labelsHeadline(r)
+	ew.printf("# Pod Security labels\n\n%s%s.\n\n", strings.ToUpper(headline[:1]), mdEscape(headline[1:]))
 	if len(r.Incomplete) > 0 {
 		ew.printf("> **Incomplete:** %s\n\n", mdEscape(strings.Join(r.Incomplete, "; ")))
 	}

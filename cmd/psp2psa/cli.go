@@ -16,6 +16,8 @@ const (
 	exitOK    = 0
 	exitError = 1 // the tool could not do its job (a cluster unreachable, a write failed)
 	exitInput = 2 // bad input or usage
+	// exitWarnings: apply-labels --fail-on-warnings saw dry-run warnings.
+	exitWarnings = 3
 )
 
 // Globals are the flags every command shares, and the process's streams.
@@ -43,6 +45,8 @@ type cli struct {
 	Convert convertCmd `cmd:"" help:"Map each PodSecurityPolicy to the Pod Security Standards level it allows, with the reason per field."`
 	Plan    planCmd    `cmd:"" help:"Plan the migration: which PSP admits each workload, the patches that keep what it injected, the labels per namespace."`
 	Patch   patchCmd   `cmd:"" help:"Write patched copies of the workload manifests and list what changed per workload."`
+
+	ApplyLabels applyLabelsCmd `cmd:"" name:"apply-labels" help:"Put the planned Pod Security labels on the cluster's namespaces: a server-side dry run, then with --apply the patch."`
 }
 
 // codedError carries the exit code for an error.

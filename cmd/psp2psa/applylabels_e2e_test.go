@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/psp2psa/psp2psa/internal/testcluster"
+	"github.com/psp2psa/psp2psa/nslabels"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+const labelsFixture = "../../testdata/labels/workloads.yaml"
+
+// startV137 starts a v1.37 cluster for one test. The package has no
+// TestMain, so testcluster.Get is not available; the test owns the cluster.
+func startV137(t *testing.T) *testcluster.Cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("e2e test skipped in -short mode")
+	}
+	start := time.Now()
+	c, err := testcluster.Start(context.Background(), "v1.37")
+	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") == "" {
+		t.Skipf("e2e test skipped: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	t.Logf("started %s in %s", c.Version(), time.Since(start).Round(time.Millisecond))
+	return c
+}
+
+// TestApplyLabelsCLIV137 drives the command as a user would: plan the
+// fixture into a namespace whose pod was never patched, look (dry run),
+// let CI gate on the warnings, apply, and run again.
+func TestApplyLabelsCLIV137(t *testing.T) {
+	c := startV137(t)
+	admin := kubernetes.NewForConfigOrDie(c.AdminConfig())
+	ns := labelsNamespace(t, c, admin)
+	base := []string{"apply-labels", "--kubeconfig", c.KubeconfigPath(), "--to-level", "restricted", "-n", ns, labelsFixture}
+	cli := func(extra ...string) result { return runCLI(t, "", append(append([]string{}, base...), extra...)...) }
+
+	var rv string
+	t.Run("dry run reports the labels and the violating pod, changes nothing", func(t *testing.T) {
+		rv = resourceVersion(t, admin, ns)
+		r := cli("-o", "json")
+		if r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		res := onlyResult(t, r.stdout)
+		if res.Status != nslabels.DryRun || len(res.Labels) != 6 || !strings.Contains(strings.Join(res.Warnings, "\n"), "web: ") {
+			t.Errorf("result %+v: want a dry run of 6 labels warning about pod web", res)
+		}
+		if got := resourceVersion(t, admin, ns); got != rv {
+			t.Errorf("dry run changed the namespace: resourceVersion %s -> %s", rv, got)
+		}
+	})
+
+	t.Run("fail-on-warnings exits 3 and, with --apply, applies nothing", func(t *testing.T) {
+		for _, args := range [][]string{{"--fail-on-warnings"}, {"--fail-on-warnings", "--apply"}} {
+			r := cli(append(args, "-o", "json")...)
+			if r.code != exitWarnings {
+				t.Errorf("%v: exit %d, want %d: %s", args, r.code, exitWarnings, r.stderr)
+			}
+			if got := resourceVersion(t, admin, ns); got != rv {
+				t.Errorf("%v changed the namespace: resourceVersion %s -> %s", args, rv, got)
+			}
+		}
+	})
+
+	t.Run("apply sets the planned labels", func(t *testing.T) {
+		r := cli("--apply", "-o", "json")
+		if r.code != exitOK {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		res := onlyResult(t, r.stdout)
+		want := map[string]string{"kubernetes.io/metadata.name": ns, "team": "shop"}
+		for _, l := range res.Labels {
+			want[l.Key] = l.Planned
+		}
+		if got := liveNamespace(t, admin, ns).Labels; res.Status != nslabels.Applied || !reflect.DeepEqual(got, want) {
+			t.Errorf("status %s, labels %v; want applied, %v", res.Status, got, want)
+		}
+	})
+
+	t.Run("a second run changes nothing", func(t *testing.T) {
+		rv := resourceVersion(t, admin, ns)
+		r := cli("--apply")
+		if r.code != exitOK || !strings.Contains(r.stdout, "1 unchanged; 0 with warnings") {
+			t.Errorf("exit %d, output:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		if got := resourceVersion(t, admin, ns); got != rv {
+			t.Errorf("second run changed the namespace: resourceVersion %s -> %s", rv, got)
+		}
+	})
+
+	t.Run("a namespace not on the cluster is reported", func(t *testing.T) {
+		missing := testcluster.UniqueName("missing")
+		r := runCLI(t, "", "apply-labels", "--kubeconfig", c.KubeconfigPath(), "-n", missing, "--apply", "-o", "json", labelsFixture)
+		if res := onlyResult(t, r.stdout); r.code != exitOK || res.Status != nslabels.Missing {
+			t.Errorf("exit %d, status %s; want 0, missing: %s", r.code, res.Status, r.stderr)
+		}
+	})
+
+	t.Run("a user who may not patch fails with exit 1", func(t *testing.T) {
+		r := runCLI(t, "", "apply-labels", "--kubeconfig", c.KubeconfigPath(), "--context", testcluster.LimitedContext,
+			"-n", ns, "-o", "json", labelsFixture)
+		if r.code != exitError || !strings.Contains(r.stderr, "1 namespace(s) failed") {
+			t.Errorf("exit %d, want %d: %s", r.code, exitError, r.stderr)
+		}
+		if res := onlyResult(t, r.stdout); res.Status != nslabels.Failed || !strings.Contains(res.Error, "forbidden") {
+			t.Errorf("result %+v: want failed, forbidden", res)
+		}
+	})
+}
+
+func TestApplyLabelsUsage(t *testing.T) {
+	for name, args := range map[string][]string{
+		"no manifests":      {"apply-labels"},
+		"unknown context":   {"apply-labels", "--kubeconfig", kubeconfigWithContext(t), "--context", "nope", labelsFixture},
+		"no kubeconfig":     {"apply-labels", "--kubeconfig", filepath.Join(t.TempDir(), "absent"), labelsFixture},
+		"bad level":         {"apply-labels", "--to-level", "strict", labelsFixture},
+		"unreadable inputs": {"apply-labels", "../../testdata/labels/absent.yaml"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if r := runCLI(t, "", args...); r.code != exitInput {
+				t.Errorf("exit %d, want %d: %s", r.code, exitInput, r.stderr)
+			}
+		})
+	}
+}
+
+// labelsNamespace creates a namespace with a team label, its default
+// service account, and the fixture's Pod as written (not patched).
+func labelsNamespace(t *testing.T, c *testcluster.Cluster, cs kubernetes.Interface) string {
+	t.Helper()
+	ctx := context.Background()
+	name := testcluster.UniqueName("cli")
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		Name: name, Labels: map[string]string{"team": "shop"}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().ServiceAccounts(name).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{
+		Name: "web", Image: "nginxinc/nginx-unprivileged:1.27",
+	}}}}
+	if _, err := cs.CoreV1().Pods(name).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitDryRunWarnings(t, c, name)
+	return name
+}
+
+// waitDryRunWarnings waits until PodSecurity's pod informer has the pod:
+// until then a dry run would not warn about it.
+func waitDryRunWarnings(t *testing.T, c *testcluster.Cluster, ns string) {
+	t.Helper()
+	l, err := nslabels.NewLabeler(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := []nslabels.Target{{Namespace: ns, Labels: map[string]string{nslabels.Prefix + "enforce": "restricted"}}}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(l.Run(context.Background(), target, nslabels.Options{}).Namespaces[0].Warnings) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no dry-run warnings for %s within 10s", ns)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func onlyResult(t *testing.T, stdout string) nslabels.Result {
+	t.Helper()
+	var r nslabels.Report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("output is not a JSON report: %v\n%s", err, stdout)
+	}
+	if len(r.Namespaces) != 1 {
+		t.Fatalf("want one namespace in the report, got %+v", r.Namespaces)
+	}
+	return r.Namespaces[0]
+}
+
+func liveNamespace(t *testing.T, cs kubernetes.Interface, name string) *corev1.Namespace {
+	t.Helper()
+	ns, err := cs.CoreV1().Namespaces().Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get namespace %s: %v", name, err)
+	}
+	return ns
+}
+
+func resourceVersion(t *testing.T, cs kubernetes.Interface, name string) string {
+	t.Helper()
+	return liveNamespace(t, cs, name).ResourceVersion
+}
+
+// kubeconfigWithContext writes a kubeconfig whose only context is "only".
+func kubeconfigWithContext(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	data := `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: only, context: {cluster: c, user: u}}]
+current-context: only
+`
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
