@@ -78,6 +78,35 @@ func BenchmarkRead(b *testing.B) {
 	}
 }
 
+// BenchmarkReadYAMLList reads a 10,000-item List as kubectl get -o yaml
+// prints it: one YAML document.
+func BenchmarkReadYAMLList(b *testing.B) {
+	const n = 10000
+	var sb strings.Builder
+	sb.WriteString("apiVersion: v1\nkind: List\nitems:\n")
+	for i := range n {
+		for j, line := range strings.Split(strings.TrimSuffix(fmt.Sprintf(benchPSP, i), "\n"), "\n") {
+			if j == 0 {
+				sb.WriteString("- ")
+			} else {
+				sb.WriteString("  ")
+			}
+			sb.WriteString(line + "\n")
+		}
+	}
+	path := filepath.Join(b.TempDir(), "list.yaml")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		docs, errs := Read([]string{path}, nil)
+		if len(docs) != n || len(errs) != 0 {
+			b.Fatalf("read %d documents, %d errors", len(docs), len(errs))
+		}
+	}
+}
+
 // BenchmarkReadJSONList reads a 10,000-item List as kubectl get -o json
 // prints it.
 func BenchmarkReadJSONList(b *testing.B) {
