@@ -50,8 +50,8 @@ func newYAMLSplitter(in *bufio.Reader) *yamlSplitter {
 	return &yamlSplitter{in: in, cur: yamlChunk{startLine: 1}}
 }
 
-// next returns the next document, or io.EOF after the last one. The
-// chunk's data is only valid until the following call.
+// next returns the next document, or io.EOF after the last one. Each
+// chunk owns its data.
 func (s *yamlSplitter) next() (yamlChunk, error) {
 	for !s.done {
 		line, err := s.readLine()

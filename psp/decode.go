@@ -60,7 +60,7 @@ func FromDocuments(docs []manifest.Document) Load {
 			load.Errors = append(load.Errors, errs...)
 			continue
 		}
-		if first, ok := seen[p.Name]; ok {
+		if first, ok := seen[p.Name]; ok && p.Name != "" {
 			load.Warnings = append(load.Warnings, docError(doc, "metadata.name",
 				fmt.Errorf("a PodSecurityPolicy named %q was already read from %s; a cluster holds only one of them", p.Name, first)))
 		} else {
@@ -78,9 +78,10 @@ func kindKey(doc manifest.Document) string {
 	return doc.APIVersion + "/" + doc.Kind
 }
 
-// decodeDocument turns one PodSecurityPolicy document into the object the
-// apiserver would have stored, or the errors for which it would have
-// refused it.
+// decodeDocument decodes and validates one PodSecurityPolicy document.
+// The policy is returned as read (no defaults applied, namespace and
+// allowedProcMountTypes kept), or the errors for which the apiserver would
+// have refused it.
 func decodeDocument(doc manifest.Document) (*PodSecurityPolicy, []error, []error) {
 	if doc.APIVersion != APIVersionPolicy && doc.APIVersion != APIVersionExtensions {
 		return nil, []error{docError(doc, "apiVersion",
@@ -146,6 +147,10 @@ func ignoredFields(p *PodSecurityPolicy) field.ErrorList {
 	var errs field.ErrorList
 	if p.Namespace != "" {
 		errs = append(errs, message("metadata.namespace", "ignored: PodSecurityPolicy is cluster-scoped"))
+	}
+	if p.Name == "" && p.GenerateName != "" {
+		errs = append(errs, message("metadata.generateName",
+			"the apiserver names this PodSecurityPolicy "+p.GenerateName+" and 5 random characters: its name, which RBAC grants refer to, is unknown here"))
 	}
 	if len(p.Spec.AllowedProcMountTypes) > 0 {
 		errs = append(errs, message("spec.allowedProcMountTypes",

@@ -141,6 +141,12 @@ func TestFromDocuments(t *testing.T) {
 			wantWarnings: []string{at + "spec.runAsUser: the admission plugin cannot use this policy (MustRunAs requires at least one range): it admits no pod"},
 		},
 		{
+			name:         "generateName instead of a name is a warning",
+			input:        replace("  name: restricted", "  generateName: restricted-"),
+			wantPolicies: []string{"policy/v1beta1 "},
+			wantWarnings: []string{"<stdin>: document 0 (line 1): PodSecurityPolicy/<unnamed>: metadata.generateName: the apiserver names this PodSecurityPolicy restricted- and 5 random characters: its name, which RBAC grants refer to, is unknown here"},
+		},
+		{
 			name:         "second PSP of the same name is a warning",
 			input:        restrictedYAML + "---\n" + restrictedYAML,
 			wantPolicies: []string{"policy/v1beta1 restricted", "policy/v1beta1 restricted"},
