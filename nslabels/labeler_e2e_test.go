@@ -19,14 +19,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 )
 
 const fixture = "../testdata/labels/workloads.yaml"
 
-func TestMain(m *testing.M) { os.Exit(testcluster.Main(m, "v1.37")) }
+func TestMain(m *testing.M) { os.Exit(testcluster.Main(m, "v1.24", "v1.37")) }
 
 // The story of one migration on a 1.37 cluster: the "patched" namespace
 // runs pods already patched as `plan --to-level restricted` says, the
@@ -378,4 +382,68 @@ func names(pods []*corev1.Pod) []string {
 		out[i] = p.Name
 	}
 	return out
+}
+
+var pspGVR = schema.GroupVersionResource{Group: "policy", Version: "v1beta1", Resource: "podsecuritypolicies"}
+
+// On 1.24 PodSecurityPolicy still admits pods and Pod Security admission
+// is beta: this is the cluster a migration labels before it upgrades.
+// Labels pinned to v1.37 are evaluated there at the newest 1.24 knows.
+func TestApplyLabelsV124(t *testing.T) {
+	c := testcluster.Get(t, "v1.24")
+	ctx := context.Background()
+	admin := kubernetes.NewForConfigOrDie(c.AdminConfig())
+	createPrivilegedPSP(t, c)
+	labeler, err := NewLabeler(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := createNamespace(t, admin, "v124", map[string]string{"team": "shop"})
+	p := planFor(t, ns)
+	createPods(t, admin, &plan.Plan{Workloads: p.Workloads[1:]}, (*plan.Workload).Template)
+	targets := targetsOf(t, p)
+	waitForWarnings(t, labeler, targets[0])
+
+	r := labeler.Run(ctx, targets, Options{Apply: true})
+	res := r.Namespaces[0]
+	if res.Status != Applied {
+		t.Fatalf("status %s (%s), want applied", res.Status, res.Error)
+	}
+	wantFirst := fmt.Sprintf("existing pods in namespace %q violate the new PodSecurity enforce level %q", ns, "restricted:v1.37")
+	if len(res.Warnings) != 2 || res.Warnings[0] != wantFirst || !strings.HasPrefix(res.Warnings[1], "web: ") ||
+		!strings.Contains(res.Warnings[1], "runAsNonRoot != true") {
+		t.Errorf("warnings %q, want %q and the checks pod web fails", res.Warnings, wantFirst)
+	}
+	want := withName(map[string]string{"team": "shop"}, ns)
+	maps.Copy(want, targets[0].Labels)
+	if got := liveLabels(t, admin, ns); !reflect.DeepEqual(got, want) {
+		t.Errorf("labels\n got %v\nwant %v", got, want)
+	}
+	waitForbidden(t, admin, ns, podFrom(p.Workloads[1].Template(), "late-violator"))
+	_, err = admin.CoreV1().Pods(ns).Create(ctx, podFrom(p.Workloads[1].Template(), "violator"), metav1.CreateOptions{})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "violates PodSecurity") {
+		t.Errorf("violating pod: want Forbidden by PodSecurity, got %v", err)
+	}
+}
+
+// createPrivilegedPSP lets admin's pods in without changing them: admin is
+// in system:masters, which may use every PSP.
+func createPrivilegedPSP(t *testing.T, c *testcluster.Cluster) {
+	t.Helper()
+	cfg := c.AdminConfig()
+	cfg.WarningHandler = rest.NoWarnings{} // the API's deprecation notice is expected
+	dc := dynamic.NewForConfigOrDie(cfg)
+	name := testcluster.UniqueName("privileged")
+	anyRule := map[string]any{"rule": "RunAsAny"}
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy", "metadata": map[string]any{"name": name},
+		"spec": map[string]any{
+			"privileged": true, "allowPrivilegeEscalation": true, "volumes": []any{"*"},
+			"runAsUser": anyRule, "seLinux": anyRule, "supplementalGroups": anyRule, "fsGroup": anyRule,
+		},
+	}}
+	if _, err := dc.Resource(pspGVR).Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create PodSecurityPolicy: %v", err)
+	}
+	t.Cleanup(func() { _ = dc.Resource(pspGVR).Delete(context.Background(), name, metav1.DeleteOptions{}) })
 }
