@@ -144,6 +144,11 @@ func NewLabeler(cfg *rest.Config) (*Labeler, error) {
 	c := rest.CopyConfig(cfg)
 	c.WarningHandler = nil
 	c.WarningHandlerWithContext = warningRouter{}
+	if c.QPS == 0 {
+		// client-go's default of 5 requests a second would take minutes
+		// over a few hundred namespaces (two or three requests each).
+		c.QPS, c.Burst = 50, 100
+	}
 	cs, err := kubernetes.NewForConfig(c)
 	if err != nil {
 		return nil, fmt.Errorf("building the API client: %w", err)

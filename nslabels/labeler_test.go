@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/plan"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -233,5 +234,18 @@ func wantCalls(t *testing.T, f *fakeNamespaces, want ...string) {
 	t.Helper()
 	if !reflect.DeepEqual(f.calls, want) {
 		t.Errorf("API calls = %q, want %q", f.calls, want)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	p := &plan.Plan{Namespaces: []plan.Namespace{
+		{Name: "kube-system", Labels: map[string]string{}, System: true},
+		{Name: "shop", Labels: restrictedLabels},
+		{Name: "batch", Labels: map[string]string{enforce: "baseline"}},
+	}}
+	targets, skipped := Targets(p)
+	want := []Target{{"shop", restrictedLabels}, {"batch", map[string]string{enforce: "baseline"}}}
+	if !reflect.DeepEqual(targets, want) || !reflect.DeepEqual(skipped, []string{"kube-system"}) {
+		t.Errorf("Targets = %+v, skipped %v; want %+v, [kube-system]", targets, skipped, want)
 	}
 }
