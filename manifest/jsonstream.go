@@ -14,7 +14,7 @@ import (
 // place to resume.
 func (r *reader) readJSONStream(file string, in io.Reader) {
 	lines := &lineCounter{in: in}
-	dec := json.NewDecoder(lines)
+	dec := newJSONDecoder(lines)
 	for index := 0; ; index++ {
 		// More skips the blanks before the next value, so that the input
 		// offset is where the value starts.

@@ -159,6 +159,14 @@ type notObjectError struct{ what string }
 
 func (e *notObjectError) Error() string { return "the document is not an object but " + e.what }
 
+// newJSONDecoder makes the decoder readTopLevel needs: numbers are kept
+// as written when a value is copied token by token.
+func newJSONDecoder(r io.Reader) *json.Decoder {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	return dec
+}
+
 // readTopLevel reads one JSON value from dec, walking its top-level
 // members once: the identity fields are kept, "items" is split into its
 // elements as they are read (a List of 100,000 objects is never held as
@@ -232,8 +240,8 @@ func readObjectAfter(dec *json.Decoder, tok json.Token, itemAt func(offset int64
 }
 
 // readItems reads the value of "items" element by element. Anything but
-// an array is noted in itemsType; whether that is an error depends on the
-// kind, known only at the end of the object.
+// an array is noted in itemsType and kept as a field; whether it is an
+// error depends on the kind, known only at the end of the object.
 func (t *topLevel) readItems(dec *json.Decoder, itemAt func(offset int64)) error {
 	t.hasItems, t.itemsType, t.items = false, "", nil
 	t.fields = slices.DeleteFunc(t.fields, func(f rawField) bool { return f.key == "items" })
@@ -241,18 +249,17 @@ func (t *topLevel) readItems(dec *json.Decoder, itemAt func(offset int64)) error
 	if err != nil {
 		return err
 	}
-	switch tok := tok.(type) {
-	case nil:
-		t.hasItems = true
-		t.fields = append(t.fields, rawField{"items", json.RawMessage("null")})
-		return nil
-	case json.Delim:
-		if tok == '{' {
-			t.itemsType = "an object"
-			return skipRest(dec)
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		var value bytes.Buffer
+		if err := copyValue(&value, dec, tok); err != nil {
+			return err
 		}
-	default:
-		t.itemsType = describeToken(tok)
+		if tok == nil {
+			t.hasItems = true
+		} else {
+			t.itemsType = describeJSON(value.Bytes())
+		}
+		t.fields = append(t.fields, rawField{"items", value.Bytes()})
 		return nil
 	}
 	t.hasItems = true
@@ -269,6 +276,50 @@ func (t *topLevel) readItems(dec *json.Decoder, itemAt func(offset int64)) error
 	}
 	_, err = dec.Token() // the closing bracket
 	return err
+}
+
+// copyValue writes the JSON value that starts with tok, reading the rest
+// of it from dec. The decoder must use json.Number, so that numbers keep
+// their text.
+func copyValue(b *bytes.Buffer, dec *json.Decoder, tok json.Token) error {
+	switch tok := tok.(type) {
+	case json.Delim:
+		b.WriteByte(byte(tok))
+		for n := 0; dec.More(); n++ {
+			if n > 0 {
+				b.WriteByte(',')
+			}
+			next, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			if tok == '{' { // next is the key
+				key, _ := json.Marshal(next)
+				b.Write(key)
+				b.WriteByte(':')
+				if next, err = dec.Token(); err != nil {
+					return err
+				}
+			}
+			if err := copyValue(b, dec, next); err != nil {
+				return err
+			}
+		}
+		end, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		b.WriteByte(byte(end.(json.Delim)))
+	case json.Number:
+		b.WriteString(tok.String())
+	default: // string, bool, nil
+		text, err := json.Marshal(tok)
+		if err != nil {
+			return err
+		}
+		b.Write(text)
+	}
+	return nil
 }
 
 // offsetError is a syntax error with its offset from the start of the

@@ -281,6 +281,26 @@ func TestReadRawIsTheObjectAsJSON(t *testing.T) {
 	}
 }
 
+// TestReadJSONRawKeepsEveryMember: an object read from a JSON stream is
+// put back together from its members; nothing may get lost, not even an
+// "items" member that is not a list, and numbers keep their text.
+func TestReadJSONRawKeepsEveryMember(t *testing.T) {
+	for _, input := range []string{
+		`{"kind":"Thing","items":{"a":1.50,"b":[true,null,"x",{"c":{}}]},"z":1e3}`,
+		`{"kind":"Thing","items":"text","metadata":{"name":"a"}}`,
+		`{"kind":"Thing","items":[{"kind":"A"},2],"spec":{}}`,
+		`{"kind":"Thing","items":null}`,
+	} {
+		docs, errs := readStdin(input)
+		if len(errs) != 0 || len(docs) != 1 {
+			t.Fatalf("%s: %d docs, errors %v", input, len(docs), errs)
+		}
+		if string(docs[0].Raw) != input {
+			t.Errorf("Raw = %s\nwant  %s", docs[0].Raw, input)
+		}
+	}
+}
+
 func TestReadListItemsInheritNothing(t *testing.T) {
 	docs, errs := readStdin("apiVersion: v1\nkind: List\nmetadata:\n  namespace: ns\nitems:\n- kind: ConfigMap\n  metadata: {name: a}\n")
 	if len(errs) != 0 || len(docs) != 1 {

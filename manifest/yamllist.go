@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"bytes"
-	"encoding/json"
 	"regexp"
 	"slices"
 )
@@ -38,7 +37,7 @@ func (r *reader) readYAMLList(src Source, c yamlChunk) bool {
 	if err != nil {
 		return false
 	}
-	obj, err := readTopLevel(json.NewDecoder(bytes.NewReader(js)), nil)
+	obj, err := readTopLevel(newJSONDecoder(bytes.NewReader(js)), nil)
 	if err != nil || obj == nil || !obj.isList() || obj.itemsType != "" || len(obj.items) != 0 {
 		return false
 	}

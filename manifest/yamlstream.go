@@ -3,7 +3,6 @@ package manifest
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -236,7 +235,7 @@ func (r *reader) addYAMLChunk(file string, c yamlChunk) {
 		r.fail(src, "", "", yamlSyntaxError(err, c.startLine))
 		return
 	}
-	obj, err := readTopLevel(json.NewDecoder(bytes.NewReader(js)), nil)
+	obj, err := readTopLevel(newJSONDecoder(bytes.NewReader(js)), nil)
 	if err != nil {
 		r.failField(src, err)
 		return
