@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"regexp"
 	"slices"
+	"unicode/utf8"
 )
 
 // splitListItems turns on the List fast path; tests switch it off to
@@ -68,6 +69,9 @@ func splitYAMLList(data []byte, startLine int) (envelope []byte, items []yamlLis
 	if !bytes.HasPrefix(data, []byte("items:")) && !bytes.Contains(data, []byte("\nitems:")) {
 		return nil, nil, false
 	}
+	if !plainYAMLText(data) {
+		return nil, nil, false
+	}
 	lines := splitLines(data)
 	at := -1
 	for i, l := range lines {
@@ -85,7 +89,7 @@ func splitYAMLList(data []byte, startLine int) (envelope []byte, items []yamlLis
 	for ; end < len(lines); end++ {
 		l := lines[end]
 		trimmed := bytes.TrimLeft(l, " ")
-		if text := bytes.TrimSpace(trimmed); len(text) == 0 || text[0] == '#' {
+		if text := trimYAMLSpace(trimmed); len(text) == 0 || text[0] == '#' {
 			continue
 		}
 		col := len(l) - len(trimmed)
@@ -122,7 +126,7 @@ func listItems(region [][]byte, firstLine, indent int) []yamlListItem {
 	cut := indent + 2
 	for i, l := range region {
 		trimmed := bytes.TrimLeft(l, " ")
-		text := bytes.TrimSpace(trimmed)
+		text := trimYAMLSpace(trimmed)
 		col := len(l) - len(trimmed)
 		switch {
 		case len(text) > 0 && text[0] != '#' && col == indent:
@@ -135,8 +139,10 @@ func listItems(region [][]byte, firstLine, indent int) []yamlListItem {
 			// "- x" becomes "  x": the item's content keeps its column.
 			items = append(items, yamlListItem{line: firstLine + i})
 			l = append(bytes.Repeat([]byte(" "), indent+1), trimmed[1:]...)
-		case len(text) == 0 || text[0] == '#':
-			l = newlineOf(l)
+		case len(text) > 0 && text[0] == '#' && col < cut:
+			// A comment left of the item's content moves to column 0,
+			// which is just as far left of everything in the item.
+			l = trimmed
 		}
 		if len(items) == 0 {
 			continue // blank or comment lines before the first item
@@ -159,8 +165,8 @@ var plainKeyItem = regexp.MustCompile(`^- [A-Za-z0-9_][-A-Za-z0-9_./]*:(\s|$)`)
 // fewer (a blank line passes as it is) or when what is left would mean
 // something else at column 0 of a document: a marker or a directive.
 func dedentStrict(l []byte, cut int) ([]byte, bool) {
-	if len(bytes.TrimSpace(l)) == 0 {
-		return newlineOf(l), true
+	if len(trimYAMLSpace(l)) == 0 || l[0] == '#' {
+		return l, true
 	}
 	if len(l) < cut || len(bytes.TrimLeft(l[:cut], " ")) != 0 {
 		return nil, false
@@ -172,14 +178,31 @@ func dedentStrict(l []byte, cut int) ([]byte, bool) {
 	return d, true
 }
 
-func newlineOf(l []byte) []byte {
-	if bytes.HasSuffix(l, []byte("\r\n")) {
-		return []byte("\r\n")
+// plainYAMLText reports whether data is valid UTF-8 without the
+// characters that make YAML lines differ from text lines (NEL, LS and PS
+// are line breaks to the parser), control characters the parser rejects
+// anywhere, or a byte order mark: for anything else, cutting the text
+// into lines here sees the lines the parser sees.
+func plainYAMLText(data []byte) bool {
+	if !utf8.Valid(data) {
+		return false
 	}
-	if bytes.HasSuffix(l, []byte("\n")) {
-		return []byte("\n")
+	for _, r := range string(data) {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+		case r < 0x20 || r == 0x7f || r == 0x85 || r == 0x2028 || r == 0x2029 || r == 0xfeff:
+			return false
+		case r >= 0x80 && r < 0xa0:
+			return false
+		}
 	}
-	return nil
+	return true
+}
+
+// trimYAMLSpace trims YAML's white space only: unicode spaces such as
+// U+00A0 are content to the parser.
+func trimYAMLSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\r\n")
 }
 
 // splitLines splits after each newline, keeping it.

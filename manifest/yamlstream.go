@@ -309,7 +309,7 @@ func yamlItemLines(data []byte, startLine, n int) []int {
 			continue
 		}
 		trimmed := bytes.TrimLeft(l, " ")
-		if text := bytes.TrimSpace(trimmed); len(text) == 0 || text[0] == '#' {
+		if text := trimYAMLSpace(trimmed); len(text) == 0 || text[0] == '#' {
 			continue
 		}
 		col := len(l) - len(trimmed)
@@ -329,12 +329,17 @@ func yamlItemLines(data []byte, startLine, n int) []int {
 	return starts
 }
 
+// isItemsKey reports whether line is "items:" at column 0 with nothing
+// after it but blanks or a comment (which needs a blank before its "#").
 func isItemsKey(line []byte) bool {
 	rest, ok := bytes.CutPrefix(line, []byte("items:"))
 	if !ok {
 		return false
 	}
-	rest = bytes.TrimSpace(rest)
+	if len(rest) > 0 && !bytes.ContainsRune([]byte(" \t\r\n"), rune(rest[0])) {
+		return false
+	}
+	rest = trimYAMLSpace(rest)
 	return len(rest) == 0 || rest[0] == '#'
 }
 
