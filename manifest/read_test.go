@@ -97,6 +97,21 @@ func TestReadStream(t *testing.T) {
 			wantDocs: []string{"0 L1 v1/ConfigMap a", "1 L5 v1/Secret s"},
 		},
 		{
+			name:     "content on a last --- line without a newline",
+			input:    fmt.Sprintf(cm, "a") + "--- {apiVersion: v1, kind: Secret, metadata: {name: s}}",
+			wantDocs: []string{"0 L1 v1/ConfigMap a", "1 L5 v1/Secret s"},
+		},
+		{
+			name:     "old Mac line endings: a lone CR ends a line",
+			input:    strings.ReplaceAll(fmt.Sprintf(cm, "a")+"---\n"+fmt.Sprintf(cm, "b"), "\n", "\r"),
+			wantDocs: []string{"0 L1 v1/ConfigMap a", "1 L6 v1/ConfigMap b"},
+		},
+		{
+			name:     "NEL and LS end lines for YAML 1.1, so --- after them separates documents",
+			input:    "apiVersion: v1\u0085kind: ConfigMap\u0085metadata: {name: a}\u2028---\u2028apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n",
+			wantDocs: []string{"0 L1 v1/ConfigMap a", "1 L5 v1/Secret s"},
+		},
+		{
 			name:     "--- inside a longer token is not a separator",
 			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: |\n    ---not-a-marker\n",
 			wantDocs: []string{"0 L1 v1/ConfigMap a"},

@@ -125,6 +125,11 @@ func listItems(region [][]byte, firstLine, indent int) []yamlListItem {
 	var items []yamlListItem
 	cut := indent + 2
 	for i, l := range region {
+		// A tab in the indentation, even of a blank line, is an error or
+		// not depending on what follows: leave those to the whole parse.
+		if bytes.IndexByte(l[:len(l)-len(bytes.TrimLeft(l, " \t"))], '\t') >= 0 {
+			return nil
+		}
 		trimmed := bytes.TrimLeft(l, " ")
 		text := trimYAMLSpace(trimmed)
 		col := len(l) - len(trimmed)
@@ -179,13 +184,18 @@ func dedentStrict(l []byte, cut int) ([]byte, bool) {
 }
 
 // plainYAMLText reports whether data is valid UTF-8 without the
-// characters that make YAML lines differ from text lines (NEL, LS and PS
-// are line breaks to the parser), control characters the parser rejects
+// characters that make YAML lines differ from text lines (a lone CR, NEL,
+// LS and PS are line breaks to the parser), control characters the parser rejects
 // anywhere, or a byte order mark: for anything else, cutting the text
 // into lines here sees the lines the parser sees.
 func plainYAMLText(data []byte) bool {
 	if !utf8.Valid(data) {
 		return false
+	}
+	for i, b := range data {
+		if b == '\r' && (i+1 == len(data) || data[i+1] != '\n') {
+			return false // a lone CR breaks a YAML line
+		}
 	}
 	for _, r := range string(data) {
 		switch {

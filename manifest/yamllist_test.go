@@ -88,3 +88,34 @@ func TestListFastPathKeepsLines(t *testing.T) {
 		t.Errorf("split: ok=%v, %d items, envelope %q", ok, len(items), envelope)
 	}
 }
+
+// FuzzReadYAMLList puts arbitrary text inside the items of a List laid
+// out as kubectl prints it, where the fast path applies, and checks that
+// it gives what converting the whole document gives.
+func FuzzReadYAMLList(f *testing.F) {
+	f.Add("metadata:\n  name: a\n", "data:\n  s: |\n    - x\n    ---\n")
+	f.Add("x: [1,\n 2]\n# c\n", "y: &a 1\nz: *a\n")
+	f.Add("a: \"q\n#r\"\n", "\tb: 1\n")
+	f.Add("list:\n- a\n- b\n", "   deep: 1\n")
+	f.Fuzz(func(t *testing.T, first, second string) {
+		indent := func(s string) string {
+			lines := strings.SplitAfter(s, "\n")
+			for i, l := range lines {
+				if l != "" {
+					lines[i] = "  " + l
+				}
+			}
+			out := strings.Join(lines, "")
+			if !strings.HasSuffix(out, "\n") {
+				out += "\n"
+			}
+			return out
+		}
+		input := "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: A\n" + indent(first) +
+			"- apiVersion: v1\n  kind: B\n" + indent(second) + "kind: List\nmetadata:\n  resourceVersion: \"\"\n"
+		fast, whole := readBothWays(input)
+		if !reflect.DeepEqual(fast, whole) {
+			t.Errorf("input %q\nitem by item:\n%s\nwhole document:\n%s", input, strings.Join(fast, "\n"), strings.Join(whole, "\n"))
+		}
+	})
+}

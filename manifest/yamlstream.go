@@ -42,7 +42,8 @@ type yamlSplitter struct {
 	cur       yamlChunk
 	hasMarker bool // cur began with its own "---"
 	lineBuf   []byte
-	done      bool
+	pending   [][]byte // YAML lines read but not yet added
+	done      bool     // the input is exhausted
 }
 
 func newYAMLSplitter(in *bufio.Reader) *yamlSplitter {
@@ -52,25 +53,74 @@ func newYAMLSplitter(in *bufio.Reader) *yamlSplitter {
 // next returns the next document, or io.EOF after the last one. Each
 // chunk owns its data.
 func (s *yamlSplitter) next() (yamlChunk, error) {
-	for !s.done {
-		line, err := s.readLine()
-		if err != nil && !errors.Is(err, io.EOF) {
-			return yamlChunk{}, err
-		}
-		if len(line) > 0 {
-			s.line++
-			if c, ok := s.addLine(line); ok {
-				return c, nil
+	for {
+		if len(s.pending) == 0 {
+			if s.done {
+				if len(s.cur.data) > 0 {
+					return s.emit(s.line+1, false), nil
+				}
+				return yamlChunk{}, io.EOF
 			}
-		}
-		if err != nil { // io.EOF
-			s.done = true
-			if len(s.cur.data) > 0 {
-				return s.emit(s.line+1, false), nil
+			if err := s.readLines(); err != nil {
+				return yamlChunk{}, err
 			}
+			continue
+		}
+		line := s.pending[0]
+		s.pending = s.pending[1:]
+		s.line++
+		if c, ok := s.addLine(line); ok {
+			return c, nil
 		}
 	}
-	return yamlChunk{}, io.EOF
+}
+
+// readLines reads the next line of text and queues the YAML lines in it:
+// besides LF and CRLF, YAML 1.1 (the parser kubectl uses) also breaks
+// lines at a lone CR, NEL, LS and PS, and a "---" after any of them
+// starts a document.
+func (s *yamlSplitter) readLines() error {
+	line, err := s.readLine()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	s.done = err != nil
+	for len(line) > 0 {
+		n := lineLength(line)
+		s.pending = append(s.pending, line[:n])
+		line = line[n:]
+	}
+	return nil
+}
+
+// lineLength is the length of the first YAML line of b with its break.
+func lineLength(b []byte) int {
+	for i := 0; i < len(b); i++ {
+		if n := breakLength(b[i:]); n > 0 {
+			return i + n
+		}
+	}
+	return len(b)
+}
+
+// breakLength is the length of the YAML line break at the start of b, or 0.
+func breakLength(b []byte) int {
+	switch {
+	case len(b) == 0:
+		return 0
+	case b[0] == '\n':
+		return 1
+	case b[0] == '\r':
+		if len(b) > 1 && b[1] == '\n' {
+			return 2
+		}
+		return 1
+	case bytes.HasPrefix(b, []byte("\u0085")):
+		return 2
+	case bytes.HasPrefix(b, []byte("\u2028")), bytes.HasPrefix(b, []byte("\u2029")):
+		return 3
+	}
+	return 0
 }
 
 // readLine returns the next line with its newline, however long.
@@ -146,21 +196,15 @@ func isMarker(line []byte, m string) bool {
 	if !bytes.HasPrefix(line, []byte(m)) {
 		return false
 	}
-	if len(line) == len(m) {
-		return true
-	}
-	switch line[len(m)] {
-	case ' ', '\t', '\r', '\n':
-		return true
-	}
-	return false
+	rest := line[len(m):]
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || breakLength(rest) > 0
 }
 
 // hasContent reports whether a line holds YAML content: not blank, not a
 // comment, and (before the document's "---") not a directive.
 func hasContent(line []byte, afterMarker bool) bool {
-	text := bytes.TrimLeft(line, " \t\r\n")
-	if len(text) == 0 || text[0] == '#' {
+	text := bytes.TrimLeft(line, " \t")
+	if len(text) == 0 || breakLength(text) == len(text) || text[0] == '#' {
 		return false
 	}
 	if !afterMarker && line[0] == '%' {
@@ -294,6 +338,9 @@ func yamlSyntaxError(err error, startLine int) *SyntaxError {
 // sequence. It returns nil when the layout is anything else, and callers
 // then use the document's line.
 func yamlItemLines(data []byte, startLine, n int) []int {
+	if !plainYAMLText(data) { // lines here would not be the parser's lines
+		return nil
+	}
 	var starts []int
 	inItems := false
 	indent := -1
