@@ -1,0 +1,506 @@
+package convert
+
+import (
+	"fmt"
+	"maps"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/psp2psa/psp2psa/psp"
+	"github.com/psp2psa/psp2psa/pss"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/yaml"
+)
+
+// TestDifferentialLevelHoldsForAdmittedPods ties Convert to the 1.24
+// admission simulation and the real PSA checks. For every PSP (corpus,
+// seed, generated value classes) and every pod (the PSA module's fixtures,
+// deduplicated, and pods using each of the PSP's own allowances), at
+// every PSS version where some check changes:
+//
+//  1. the pod, as the apiserver handed it to PSP admission
+//     (psp.AdmissionPod), goes through psp.Admit;
+//  2. every pod the PSP admits, as the PSP mutated it and the server
+//     stored it (storedPod), passes the level Convert reports;
+//  3. for each level stricter than the reported one some admitted pod
+//     fails it: the finding is real. Where neither fixtures nor allowance
+//     pods show it, the engine's own witnesses, admitted the same way, may.
+//
+// What no PSP can govern is left out (governableChecksFailed):
+// hostProbesAndHostLifecycle, and the runAsNonRoot and runAsUser verdicts
+// on identity fields 1.24 did not judge.
+func TestDifferentialLevelHoldsForAdmittedPods(t *testing.T) {
+	policies, corpus := differentialPolicies(t)
+	fixtures, fixtureFiles := psaFixturePods(t)
+	fixtures = admissionPods(fixtures)
+	versions := differentialVersions(t)
+
+	outcomes := make([]policyOutcome, len(policies))
+	forEachParallel(len(policies), func(i int) {
+		outcomes[i] = checkPolicy(policies[i].psp, fixtures, versions, Convert)
+	})
+
+	var total differentialTotals
+	for i, o := range outcomes {
+		total.add(o)
+		for _, m := range o.misses {
+			t.Errorf("%s (%s): %s", policies[i].psp.Name, policies[i].origin, m)
+		}
+		for _, u := range o.unwitnessed {
+			t.Errorf("%s (%s) at %s: reported below %s, but no admitted pod fails %s (findings: %s)",
+				policies[i].psp.Name, policies[i].origin, u.version, u.level, u.level, findingsAt(o.results[u.version], u.level))
+		}
+	}
+	t.Logf("%d PSPs (%d corpus, 1 seed, %d generated); %d fixture files → %d distinct fixture pods, %d allowance pods; %d versions %v",
+		len(policies), corpus, len(policies)-corpus-1, fixtureFiles, len(fixtures), total.allowancePods, len(versions), versionNames(versions))
+	t.Logf("%d PSP×pod pairs, %d admitted (%d fixture, %d allowance)", total.pairs, total.admittedFixture+total.admittedAllowance, total.admittedFixture, total.admittedAllowance)
+	for _, v := range versions {
+		t.Logf("%s: levels %s; witnesses %s", v, total.levels[v.String()], total.witnesses[v.String()])
+	}
+	t.Logf("engine witnesses were needed %d times, for %d PSPs", total.engineWitnesses, total.engineWitnessPSPs)
+
+	// The property must not hold vacuously: all three levels are reported,
+	// and many pairs are admitted.
+	for _, v := range versions {
+		for _, l := range pss.Levels {
+			if total.levels[v.String()][l] == 0 {
+				t.Errorf("%s: no PSP maps to %s; the generated classes lost their coverage", v, l)
+			}
+		}
+	}
+	if total.admittedFixture+total.admittedAllowance < 1000 {
+		t.Errorf("only %d admitted pairs", total.admittedFixture+total.admittedAllowance)
+	}
+}
+
+// differentialVersions are the versions at which some PSA check changes,
+// and the newest; -short keeps v1.24 (the last PSP release) and the
+// newest.
+func differentialVersions(t *testing.T) []api.Version {
+	newest := pss.NewestVersion()
+	if testing.Short() {
+		return []api.Version{api.MajorMinorVersion(1, 24), newest}
+	}
+	seen := map[string]bool{}
+	var out []api.Version
+	for _, c := range policy.DefaultChecks() {
+		for _, vc := range c.Versions {
+			if !seen[vc.MinimumVersion.String()] {
+				seen[vc.MinimumVersion.String()] = true
+				out = append(out, vc.MinimumVersion)
+			}
+		}
+	}
+	if !seen["v1.24"] {
+		out = append(out, api.MajorMinorVersion(1, 24))
+	}
+	slices.SortFunc(out, func(a, b api.Version) int {
+		switch {
+		case a.Older(b):
+			return -1
+		case b.Older(a):
+			return 1
+		}
+		return 0
+	})
+	if len(out) < 5 || out[len(out)-1] != newest {
+		t.Fatalf("check versions %v: want several, ending at the newest %s", out, newest)
+	}
+	return out
+}
+
+func versionNames(vs []api.Version) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.String()
+	}
+	return out
+}
+
+// policyOutcome is what one PSP showed.
+type policyOutcome struct {
+	results                                   map[string]PolicyResult // by version
+	allowancePods                             int
+	pairs, admittedFixture, admittedAllowance int
+	misses                                    []differentialMiss
+	// witnessedBy names the source of the first pod failing each stricter
+	// level at each version: "fixture", "allowance" or "engine".
+	witnessedBy map[versionLevel]string
+	unwitnessed []versionLevel
+}
+
+type versionLevel struct {
+	version string
+	level   api.Level
+}
+
+// differentialMiss is an admitted pod that fails the level Convert
+// reported.
+type differentialMiss struct {
+	pod     string
+	version string
+	level   api.Level
+	checks  []string
+}
+
+func (m differentialMiss) String() string {
+	return fmt.Sprintf("admits pod %q, which fails %s at %s: %s", m.pod, m.level, m.version, strings.Join(m.checks, ", "))
+}
+
+// converter is Convert, or a stand-in that proves the check can fail.
+type converter func(p *psp.PodSecurityPolicy, v api.Version) PolicyResult
+
+func checkPolicy(p *psp.PodSecurityPolicy, fixtures []diffPod, versions []api.Version, convert converter) policyOutcome {
+	o := policyOutcome{results: map[string]PolicyResult{}, witnessedBy: map[versionLevel]string{}}
+	for _, v := range versions {
+		o.results[v.String()] = convert(p, v)
+	}
+	allowances := admissionPods(allowancePods(p))
+	o.allowancePods = len(allowances)
+	for _, pod := range slices.Concat(fixtures, allowances) {
+		o.pairs++
+		source := "fixture"
+		if strings.HasPrefix(pod.name, "allowance: ") {
+			source = "allowance"
+		}
+		if o.judgeAdmitted(p, pod, versions, source) {
+			if source == "fixture" {
+				o.admittedFixture++
+			} else {
+				o.admittedAllowance++
+			}
+		}
+	}
+	for _, v := range versions {
+		for _, level := range pss.StricterLevels(o.results[v.String()].Level) {
+			key := versionLevel{v.String(), level}
+			if o.witnessedBy[key] == "" && !o.engineWitness(p, v, level) {
+				o.unwitnessed = append(o.unwitnessed, key)
+			}
+		}
+	}
+	return o
+}
+
+// judgeAdmitted runs the pod through admission and, if p admits it,
+// checks it against the reported level and records the stricter levels it
+// fails; it reports whether p admitted the pod.
+func (o *policyOutcome) judgeAdmitted(p *psp.PodSecurityPolicy, pod diffPod, versions []api.Version, source string) bool {
+	adm := psp.Admit(p, podOf(pod))
+	if !adm.Admitted() {
+		return false
+	}
+	judged := effectiveIdentity(storedPod(adm.Pod))
+	for _, v := range versions {
+		level := o.results[v.String()].Level
+		if level != api.LevelPrivileged {
+			if checks := governableChecksFailed(judged, level, v); len(checks) > 0 {
+				o.misses = append(o.misses, differentialMiss{pod: pod.name, version: v.String(), level: level, checks: checks})
+			}
+		}
+		for _, stricter := range pss.StricterLevels(level) {
+			key := versionLevel{v.String(), stricter}
+			if o.witnessedBy[key] == "" && len(governableChecksFailed(judged, stricter, v)) > 0 {
+				o.witnessedBy[key] = source
+			}
+		}
+	}
+	return true
+}
+
+// engineWitness tries the engine's own witnesses (each on the clean pod
+// with what the other fields require, as Convert judged them) as admitted
+// pods, for a level nothing else showed p misses.
+func (o *policyOutcome) engineWitness(p *psp.PodSecurityPolicy, v api.Version, level api.Level) bool {
+	fields := analyzeAll(p)
+	for i, f := range fields {
+		for _, w := range f.witnesses {
+			pod := requiredPod(fields, i)
+			w.apply(pod)
+			admission := admissionPods([]diffPod{{name: "engine witness: " + f.field + ": " + w.name, template: templateOf(pod)}})[0]
+			o.judgeAdmitted(p, admission, []api.Version{v}, "engine")
+			if o.witnessedBy[versionLevel{v.String(), level}] != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var differentialEvaluator = pss.NewEvaluator()
+
+// governableChecksFailed returns the PSA checks of the level the pod
+// fails, leaving out what no PSP governs (REFERENCE.md §7):
+//
+//   - hostProbesAndHostLifecycle: PSP never looked at probe or lifecycle
+//     hosts;
+//   - runAsNonRoot and runAsUser verdicts on identity fields that do not
+//     decide who a container runs as: the caller passes the pod through
+//     effectiveIdentity first.
+func governableChecksFailed(pod *corev1.Pod, level api.Level, v api.Version) []string {
+	var ids []string
+	for _, f := range differentialEvaluator.Failures(api.LevelVersion{Level: level, Version: v}, &pod.ObjectMeta, &pod.Spec) {
+		if f.ID != "hostProbesAndHostLifecycle" {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
+}
+
+// effectiveIdentity is the pod with runAsUser and runAsNonRoot as they
+// decide who each container runs as, which is what 1.24 PSP judged: per
+// container its own value, else the pod's, written on the container, and
+// the pod's own fields dropped, since no container reads them then.
+//
+// A container with a non-zero UID runs as non-root whatever its
+// runAsNonRoot says, so it counts as runAsNonRoot: true. This is
+// REFERENCE.md §7's exclusion (runAsNonRoot of a pod whose containers all
+// run with a non-zero UID) applied per container: MustRunAsNonRoot admits
+// such a container unchanged, MustRunAs with non-zero ranges whatever its
+// runAsNonRoot says, and PSA wants the field, which only a workload patch
+// can write. A container with no UID keeps its runAsNonRoot, and UID 0
+// stays: those are PSP's to keep out.
+func effectiveIdentity(pod *corev1.Pod) *corev1.Pod {
+	out := pod.DeepCopy()
+	podSC := out.Spec.SecurityContext
+	if podSC == nil {
+		podSC = &corev1.PodSecurityContext{}
+	}
+	visitPodContainers(&out.Spec, func(c *corev1.Container) {
+		if c.SecurityContext == nil {
+			c.SecurityContext = &corev1.SecurityContext{}
+		}
+		sc := c.SecurityContext
+		sc.RunAsUser = first(sc.RunAsUser, podSC.RunAsUser)
+		sc.RunAsNonRoot = first(sc.RunAsNonRoot, podSC.RunAsNonRoot)
+		if sc.RunAsUser != nil && *sc.RunAsUser != 0 {
+			sc.RunAsNonRoot = new(true)
+		}
+	})
+	podSC.RunAsUser, podSC.RunAsNonRoot = nil, nil
+	return out
+}
+
+func findingsAt(r PolicyResult, level api.Level) string {
+	var out []string
+	for _, f := range r.Findings {
+		if f.Level == level {
+			out = append(out, f.Field+" "+strings.Join(f.Checks, ","))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// differentialTotals sums the outcomes for the log.
+type differentialTotals struct {
+	allowancePods, pairs, admittedFixture, admittedAllowance int
+	engineWitnesses, engineWitnessPSPs                       int
+	levels                                                   map[string]levelCounts   // by version
+	witnesses                                                map[string]witnessCounts // by version
+}
+
+type levelCounts map[api.Level]int
+
+func (c levelCounts) String() string {
+	return fmt.Sprintf("%d restricted, %d baseline, %d privileged", c[api.LevelRestricted], c[api.LevelBaseline], c[api.LevelPrivileged])
+}
+
+// witnessCounts counts, per stricter level, where its witness came from.
+type witnessCounts map[api.Level]map[string]int
+
+func (c witnessCounts) String() string {
+	var parts []string
+	for _, l := range []api.Level{api.LevelBaseline, api.LevelRestricted} {
+		parts = append(parts, fmt.Sprintf("%s %d fixture/%d allowance/%d engine", l, c[l]["fixture"], c[l]["allowance"], c[l]["engine"]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (t *differentialTotals) add(o policyOutcome) {
+	if t.levels == nil {
+		t.levels, t.witnesses = map[string]levelCounts{}, map[string]witnessCounts{}
+	}
+	t.allowancePods += o.allowancePods
+	t.pairs += o.pairs
+	t.admittedFixture += o.admittedFixture
+	t.admittedAllowance += o.admittedAllowance
+	for v, r := range o.results {
+		if t.levels[v] == nil {
+			t.levels[v], t.witnesses[v] = levelCounts{}, witnessCounts{}
+		}
+		t.levels[v][r.Level]++
+	}
+	usedEngine := false
+	for key, source := range o.witnessedBy {
+		w := t.witnesses[key.version]
+		if w[key.level] == nil {
+			w[key.level] = map[string]int{}
+		}
+		w[key.level][source]++
+		if source == "engine" {
+			t.engineWitnesses++
+			usedEngine = true
+		}
+	}
+	if usedEngine {
+		t.engineWitnessPSPs++
+	}
+}
+
+// forEachParallel calls fn(0..n-1) on as many goroutines as there are
+// processors.
+func forEachParallel(n int, fn func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// The differential check itself must fail when a level is wrong: a
+// converter that claims too strict a level is caught by an admitted pod,
+// one that claims too lax a level by the missing witness.
+func TestDifferentialCheckCatchesWrongLevels(t *testing.T) {
+	fixtures, _ := psaFixturePods(t)
+	fixtures = admissionPods(fixtures)
+	latest := pss.NewestVersion()
+	claiming := func(level api.Level) converter {
+		return func(p *psp.PodSecurityPolicy, v api.Version) PolicyResult {
+			r := Convert(p, v)
+			r.Level = level
+			return r
+		}
+	}
+	t.Run("permissive PSP claimed restricted admits privileged pods", func(t *testing.T) {
+		o := checkPolicy(patchedPSP(t, permissivePSP, `{}`), fixtures, []api.Version{latest}, claiming(api.LevelRestricted))
+		var checks []string
+		for _, m := range o.misses {
+			checks = append(checks, m.checks...)
+		}
+		for _, want := range []string{"privileged", "hostNamespaces", "restrictedVolumes", "runAsNonRoot", "seccompProfile_restricted"} {
+			if !slices.Contains(checks, want) {
+				t.Errorf("no miss names %s; misses: %v", want, o.misses)
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name, manifest string
+		unwitnessed    []api.Level
+	}{
+		{"restricted PSP claimed privileged has no witness for baseline or restricted", basePSP, []api.Level{api.LevelBaseline, api.LevelRestricted}},
+		{"baseline PSP claimed privileged has no witness for baseline", baselinePSP, []api.Level{api.LevelBaseline}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := checkPolicy(patchedPSP(t, tc.manifest, `{}`), fixtures, []api.Version{latest}, claiming(api.LevelPrivileged))
+			var got []api.Level
+			for _, u := range o.unwitnessed {
+				got = append(got, u.level)
+			}
+			if len(o.misses) > 0 || !slices.Equal(got, tc.unwitnessed) {
+				t.Errorf("misses %v, unwitnessed %v; want none and %v", o.misses, got, tc.unwitnessed)
+			}
+		})
+	}
+}
+
+func TestStoredPodSyncsSeccompAsThe124Server(t *testing.T) {
+	runtimeDefault := &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+	for _, tc := range []struct {
+		name                  string
+		annotations           map[string]string
+		podField, appField    *corev1.SeccompProfile
+		wantAnnotations       map[string]string
+		wantPodField, wantApp *corev1.SeccompProfile
+	}{{
+		name:            "a pod annotation gets its field",
+		annotations:     map[string]string{psp.SeccompPodAnnotation: "docker/default"},
+		wantAnnotations: map[string]string{psp.SeccompPodAnnotation: "docker/default"},
+		wantPodField:    runtimeDefault,
+	}, {
+		name:            "a container field gets its annotation",
+		appField:        &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: new("p.json")},
+		wantAnnotations: map[string]string{psp.SeccompContainerAnnotationPrefix + "app": "localhost/p.json"},
+		wantApp:         &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: new("p.json")},
+	}, {
+		name:            "a localhost annotation without a name has no field",
+		annotations:     map[string]string{psp.SeccompContainerAnnotationPrefix + "app": "localhost/"},
+		wantAnnotations: map[string]string{psp.SeccompContainerAnnotationPrefix + "app": "localhost/"},
+	}, {
+		name:            "annotation and field both set are kept as they are",
+		annotations:     map[string]string{psp.SeccompPodAnnotation: "unconfined"},
+		podField:        runtimeDefault,
+		wantAnnotations: map[string]string{psp.SeccompPodAnnotation: "unconfined"},
+		wantPodField:    runtimeDefault,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := &corev1.Pod{Spec: corev1.PodSpec{
+				SecurityContext: &corev1.PodSecurityContext{SeccompProfile: tc.podField},
+				Containers:      []corev1.Container{{Name: "app", SecurityContext: &corev1.SecurityContext{SeccompProfile: tc.appField}}},
+			}}
+			pod.Annotations = tc.annotations
+			got := storedPod(pod)
+			if !maps.Equal(got.Annotations, tc.wantAnnotations) ||
+				!reflect.DeepEqual(got.Spec.SecurityContext.SeccompProfile, tc.wantPodField) ||
+				!reflect.DeepEqual(got.Spec.Containers[0].SecurityContext.SeccompProfile, tc.wantApp) {
+				t.Errorf("got annotations %v, pod field %v, container field %v", got.Annotations,
+					got.Spec.SecurityContext.SeccompProfile, got.Spec.Containers[0].SecurityContext.SeccompProfile)
+			}
+		})
+	}
+}
+
+func TestEffectiveIdentityKeepsOnlyWhatDecidesTheUser(t *testing.T) {
+	restricted := api.LevelVersion{Level: api.LevelRestricted, Version: pss.NewestVersion()}
+	for _, tc := range []struct {
+		name       string
+		pod        string
+		wantChecks []string
+	}{
+		{"pod runAsUser 0 that every container overrides is not judged",
+			`{securityContext: {runAsUser: 0}, containers: [{name: a, securityContext: {runAsUser: 1000}}]}`, nil},
+		{"pod runAsNonRoot false that every container overrides is not judged",
+			`{securityContext: {runAsNonRoot: false}, containers: [{name: a, securityContext: {runAsNonRoot: true}}]}`, nil},
+		{"a non-zero UID needs no runAsNonRoot",
+			`{containers: [{name: a, securityContext: {runAsUser: 1000}}, {name: b, securityContext: {runAsNonRoot: true}}]}`, nil},
+		{"a non-zero UID with runAsNonRoot false runs as non-root",
+			`{securityContext: {runAsUser: 1000, runAsNonRoot: false}, containers: [{name: a}]}`, nil},
+		{"pod runAsUser 0 that a container inherits fails",
+			`{securityContext: {runAsUser: 0, runAsNonRoot: true}, containers: [{name: a}]}`, []string{"runAsUser"}},
+		{"no UID and runAsNonRoot false fails",
+			`{securityContext: {runAsNonRoot: false}, containers: [{name: a}]}`, []string{"runAsNonRoot"}},
+		{"no UID and no runAsNonRoot fails",
+			`{containers: [{name: a, securityContext: {runAsUser: 1000}}, {name: b}]}`, []string{"runAsNonRoot"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var spec corev1.PodSpec
+			if err := yaml.UnmarshalStrict([]byte(tc.pod), &spec); err != nil {
+				t.Fatal(err)
+			}
+			pod := effectiveIdentity(&corev1.Pod{Spec: spec})
+			var got []string
+			for _, f := range differentialEvaluator.Failures(restricted, &pod.ObjectMeta, &pod.Spec) {
+				if f.ID == "runAsUser" || f.ID == "runAsNonRoot" {
+					got = append(got, f.ID)
+				}
+			}
+			if !slices.Equal(got, tc.wantChecks) {
+				t.Errorf("identity checks failed: %v, want %v", got, tc.wantChecks)
+			}
+		})
+	}
+}
