@@ -170,10 +170,19 @@ var plainKeyItem = regexp.MustCompile(`^- [A-Za-z0-9_][-A-Za-z0-9_./]*:(\s|$)`)
 // fewer (a blank line passes as it is) or when what is left would mean
 // something else at column 0 of a document: a marker or a directive.
 func dedentStrict(l []byte, cut int) ([]byte, bool) {
-	if len(trimYAMLSpace(l)) == 0 || l[0] == '#' {
+	if len(l) > 0 && l[0] == '#' { // a comment already moved to column 0
 		return l, true
 	}
-	if len(l) < cut || len(bytes.TrimLeft(l[:cut], " ")) != 0 {
+	indented := len(l) >= cut && len(bytes.TrimLeft(l[:cut], " ")) == 0
+	if len(trimYAMLSpace(l)) == 0 {
+		// Blank lines keep their blanks beyond the item's column: in a
+		// block scalar they are content when indented past its text.
+		if indented {
+			return l[cut:], true
+		}
+		return bytes.TrimLeft(l, " "), true
+	}
+	if !indented {
 		return nil, false
 	}
 	d := l[cut:]
