@@ -136,20 +136,21 @@ func fittedTemplate(p *psp.PodSecurityPolicy) *corev1.PodTemplateSpec {
 }
 
 // setPodSeccomp sets the pod's seccomp profile in field form, as a client
-// of today writes it (PSP reads the field when the annotation is absent).
+// of today writes it (PSP reads the field when the annotation is absent),
+// or as the annotation for a profile without a field form ("localhost/").
 func setPodSeccomp(tmpl *corev1.PodTemplateSpec, profile string) {
-	sc := templateSecurity(tmpl)
-	switch {
-	case profile == psp.SeccompProfileRuntimeDefault || profile == psp.SeccompProfileDockerDefault:
-		sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
-	case profile == psp.SeccompProfileNameUnconfined:
-		sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
-	case strings.HasPrefix(profile, psp.SeccompLocalhostProfilePrefix):
-		sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost,
-			LocalhostProfile: new(strings.TrimPrefix(profile, psp.SeccompLocalhostProfilePrefix))}
-	default:
-		panic("no seccomp field for profile " + profile)
+	if field := seccompFieldForAnnotation(profile); field != nil {
+		templateSecurity(tmpl).SeccompProfile = field
+		return
 	}
+	setPodSeccompAnnotation(tmpl, profile)
+}
+
+func setPodSeccompAnnotation(tmpl *corev1.PodTemplateSpec, profile string) {
+	if tmpl.Annotations == nil {
+		tmpl.Annotations = map[string]string{}
+	}
+	tmpl.Annotations[psp.SeccompPodAnnotation] = profile
 }
 
 // setAppArmor sets the containers' AppArmor profile annotations, the form
@@ -401,10 +402,10 @@ func volumeDriver(s corev1.VolumeSource) string {
 	return ""
 }
 
-// seccompEdits sets each profile p allows on the pod (field form), and
-// on the container (annotation form, as 1.24 clients wrote it); "*"
-// stands for RuntimeDefault, Unconfined and a Localhost profile, the empty
-// entry of a trailing comma for an unset profile.
+// seccompEdits sets each profile p allows on the pod, as the annotation
+// 1.24 clients wrote and as the field today's write; and on the
+// container as the annotation. "*" stands for RuntimeDefault, Unconfined
+// and a Localhost profile, an empty entry for an unset profile.
 func seccompEdits(p *psp.PodSecurityPolicy) []podEdit {
 	names, set := psp.SeccompAllowedProfiles(p)
 	if !set {
@@ -412,33 +413,37 @@ func seccompEdits(p *psp.PodSecurityPolicy) []podEdit {
 	}
 	var profiles []string
 	for _, name := range names {
-		switch name {
-		case psp.AllowAllProfiles:
+		if name == psp.AllowAllProfiles {
 			profiles = append(profiles, psp.SeccompProfileRuntimeDefault, psp.SeccompProfileNameUnconfined, "localhost/profiles/audit.json")
-		case "":
-			profiles = append(profiles, "")
-		default:
+		} else {
 			profiles = append(profiles, name)
 		}
 	}
 	var edits []podEdit
 	for _, profile := range profiles {
-		edits = append(edits, podEdit{"pod seccomp " + profile, func(tmpl *corev1.PodTemplateSpec) {
-			if profile == "" {
+		if profile == "" {
+			edits = append(edits, podEdit{"no seccomp profile", func(tmpl *corev1.PodTemplateSpec) {
 				templateSecurity(tmpl).SeccompProfile = nil
 				delete(tmpl.Annotations, psp.SeccompPodAnnotation)
-				return
-			}
-			setPodSeccomp(tmpl, profile)
+			}})
+			continue
+		}
+		edits = append(edits, podEdit{"pod seccomp annotation " + profile, func(tmpl *corev1.PodTemplateSpec) {
+			templateSecurity(tmpl).SeccompProfile = nil
+			setPodSeccompAnnotation(tmpl, profile)
 		}})
-		if profile != "" {
-			edits = append(edits, podEdit{"container seccomp annotation " + profile, func(tmpl *corev1.PodTemplateSpec) {
-				if tmpl.Annotations == nil {
-					tmpl.Annotations = map[string]string{}
-				}
-				tmpl.Annotations[psp.SeccompContainerAnnotationPrefix+fittedContainer] = profile
+		if field := seccompFieldForAnnotation(profile); field != nil {
+			edits = append(edits, podEdit{"pod seccomp field " + profile, func(tmpl *corev1.PodTemplateSpec) {
+				delete(tmpl.Annotations, psp.SeccompPodAnnotation)
+				templateSecurity(tmpl).SeccompProfile = field.DeepCopy()
 			}})
 		}
+		edits = append(edits, podEdit{"container seccomp annotation " + profile, func(tmpl *corev1.PodTemplateSpec) {
+			if tmpl.Annotations == nil {
+				tmpl.Annotations = map[string]string{}
+			}
+			tmpl.Annotations[psp.SeccompContainerAnnotationPrefix+fittedContainer] = profile
+		}})
 	}
 	return edits
 }

@@ -176,6 +176,9 @@ var valueClasses = []valueClass{
 	{"seccomp-any-default-unconfined", seccomp(`'*'`, `unconfined`)},
 	{"seccomp-localhost-default", seccomp(`localhost/profiles/audit.json`, `localhost/profiles/audit.json`)},
 	{"seccomp-default-only", seccomp(`null`, `runtime/default`)},
+	{"seccomp-empty-annotation", seccomp(`''`, `null`)},
+	{"seccomp-localhost-without-name", seccomp(`localhost/`, `localhost/`)},
+	{"seccomp-docker-default-default", seccomp(`'runtime/default,docker/default'`, `docker/default`)},
 
 	{"apparmor-none", appArmor(`null`, `null`)},
 	{"apparmor-runtime-default", appArmor(`runtime/default`, `null`)},

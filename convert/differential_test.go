@@ -49,7 +49,7 @@ func TestDifferentialLevelHoldsForAdmittedPods(t *testing.T) {
 	var total differentialTotals
 	for i, o := range outcomes {
 		total.add(o)
-		for _, m := range o.misses {
+		for _, m := range groupMisses(o.misses) {
 			t.Errorf("%s (%s): %s", policies[i].psp.Name, policies[i].origin, m)
 		}
 		for _, u := range o.unwitnessed {
@@ -151,6 +151,37 @@ type differentialMiss struct {
 
 func (m differentialMiss) String() string {
 	return fmt.Sprintf("admits pod %q, which fails %s at %s: %s", m.pod, m.level, m.version, strings.Join(m.checks, ", "))
+}
+
+// groupMisses words the misses of one PSP one line per level and checks:
+// the versions and the first few pods.
+func groupMisses(misses []differentialMiss) []string {
+	type group struct {
+		versions, pods []string
+	}
+	groups := map[string]*group{}
+	var keys []string
+	for _, m := range misses {
+		key := fmt.Sprintf("fails %s (%s)", m.level, strings.Join(m.checks, ", "))
+		g := groups[key]
+		if g == nil {
+			g = &group{}
+			groups[key] = g
+			keys = append(keys, key)
+		}
+		if !slices.Contains(g.versions, m.version) {
+			g.versions = append(g.versions, m.version)
+		}
+		if !slices.Contains(g.pods, m.pod) {
+			g.pods = append(g.pods, m.pod)
+		}
+	}
+	var out []string
+	for _, key := range keys {
+		g := groups[key]
+		out = append(out, fmt.Sprintf("admits %d pods that %s at %s, e.g. %s", len(g.pods), key, strings.Join(g.versions, " "), namesList(g.pods)))
+	}
+	return out
 }
 
 // converter is Convert, or a stand-in that proves the check can fail.

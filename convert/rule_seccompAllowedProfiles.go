@@ -175,7 +175,14 @@ func explainSeccompAllowed(s seccompPolicy, c findingContext) string {
 	case s.any:
 		why = "seccomp allowedProfileNames * with no default profile lets pods run without a seccomp profile"
 	}
-	return why + "; restricted requires a RuntimeDefault or Localhost profile"
+	var whys []string
+	if slices.Contains(c.witnesses, psp.SeccompLocalhostProfilePrefix) {
+		whys = append(whys, "seccomp allowedProfileNames allows "+annotationOnlyWhy)
+	}
+	if len(whys) < len(c.witnesses) {
+		whys = append(whys, why)
+	}
+	return strings.Join(whys, "; ") + "; restricted requires a RuntimeDefault or Localhost profile"
 }
 
 // otherLocalhostProfile stands for the localhost profiles a PSP does not
@@ -209,7 +216,11 @@ func seccompChange(name, profile string, required bool) podChange {
 	}
 }
 
-// seccompField is the field form of a 1.24 profile name.
+// seccompField is the field form of a 1.24 profile name, as the 1.24
+// apiserver derived it from the annotation it stored
+// (podutil.SeccompFieldForAnnotation). "localhost/" without a profile
+// name has none: the pod keeps the annotation only, which PSS reads only
+// before v1.19.
 func seccompField(profile string) *corev1.SeccompProfile {
 	switch {
 	case profile == "":
@@ -217,19 +228,29 @@ func seccompField(profile string) *corev1.SeccompProfile {
 	case profile == psp.SeccompProfileRuntimeDefault || profile == psp.SeccompProfileDockerDefault:
 		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
 	case strings.HasPrefix(profile, psp.SeccompLocalhostProfilePrefix):
-		return &corev1.SeccompProfile{
-			Type:             corev1.SeccompProfileTypeLocalhost,
-			LocalhostProfile: new(strings.TrimPrefix(profile, psp.SeccompLocalhostProfilePrefix)),
+		name := strings.TrimPrefix(profile, psp.SeccompLocalhostProfilePrefix)
+		if name == "" {
+			return nil
 		}
+		return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost, LocalhostProfile: &name}
 	}
 	return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
 }
 
-// seccompFieldText words the field form for a mutation.
-func seccompFieldText(profile string) string {
+// annotationOnlyWhy says why a profile without a field form fails
+// restricted.
+const annotationOnlyWhy = "localhost/ without a profile name has no seccompProfile field form, so the apiserver keeps it " +
+	"as the pod annotation only, which PSS reads only before v1.19"
+
+// seccompSets words what a PSP default writes into a pod as it ends up
+// stored: the field, or the annotation for a profile without a field form.
+func seccompSets(profile string) string {
 	f := seccompField(profile)
-	if f.LocalhostProfile != nil {
-		return "{type: Localhost, localhostProfile: " + *f.LocalhostProfile + "}"
+	switch {
+	case f == nil:
+		return "pod annotation " + psp.SeccompPodAnnotation + ": " + profile + " (no seccompProfile field form)"
+	case f.LocalhostProfile != nil:
+		return "pod securityContext.seccompProfile: {type: Localhost, localhostProfile: " + *f.LocalhostProfile + "}"
 	}
-	return "{type: " + string(f.Type) + "}"
+	return "pod securityContext.seccompProfile: {type: " + string(f.Type) + "}"
 }

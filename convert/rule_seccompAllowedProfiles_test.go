@@ -64,6 +64,21 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
 			gaps:  []string{field},
 		},
 		{
+			name: "seccomp allowedProfileNames localhost/ without a profile name is baseline: the stored pod has no seccompProfile field",
+			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: localhost/,
+  seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
+			level:    "baseline",
+			findings: []string{field + "@restricted: seccompProfile_restricted"},
+			messages: []string{"seccomp allowedProfileNames allows localhost/ without a profile name has no seccompProfile field form"},
+		},
+		{
+			name: "seccomp allowedProfileNames localhost/ without a profile name is restricted before v1.19, when PSS read the annotation",
+			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: localhost/,
+  seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
+			version: "v1.18",
+			level:   "restricted",
+		},
+		{
 			name: "seccomp docker/default is runtime/default",
 			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: docker/default,
   seccomp.security.alpha.kubernetes.io/defaultProfileName: docker/default}}`,

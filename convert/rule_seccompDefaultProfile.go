@@ -45,7 +45,7 @@ func analyzeSeccompDefaultProfile(p *psp.PodSecurityPolicy) analysis {
 				"without a profile and then rejects the pod, so only pods that set an allowed profile themselves are admitted",
 		}}}
 	}
-	sets := "pod securityContext.seccompProfile: " + seccompFieldText(s.def)
+	sets := seccompSets(s.def)
 	return analysis{
 		witnesses: []podChange{seccompChange(s.def+" (the default)", s.def, s.required() == "default")},
 		mutations: []Mutation{{
@@ -59,8 +59,12 @@ func analyzeSeccompDefaultProfile(p *psp.PodSecurityPolicy) analysis {
 			if c.level == api.LevelRestricted {
 				allows = "RuntimeDefault and Localhost profiles"
 			}
+			why := ""
+			if c.level == api.LevelRestricted && seccompField(s.def) == nil {
+				why = "; " + annotationOnlyWhy
+			}
 			return "seccomp defaultProfileName " + s.def + " gives every pod without a profile that profile; " +
-				string(c.level) + " allows only " + allows +
+				string(c.level) + " allows only " + allows + why +
 				" (the docs' table has no opinion on defaultProfileName, but 1.24 admission writes it into the pods it admits)"
 		},
 	}

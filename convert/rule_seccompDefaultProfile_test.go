@@ -17,6 +17,15 @@ func TestRuleSeccompDefaultProfile(t *testing.T) {
 			messages:  []string{"seccomp defaultProfileName unconfined gives every pod without a profile that profile"},
 		},
 		{
+			name: "seccomp defaultProfileName localhost/ without a profile name is injected as the annotation only and is baseline",
+			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: localhost/,
+  seccomp.security.alpha.kubernetes.io/defaultProfileName: localhost/}}`,
+			level:     "baseline",
+			findings:  []string{allowed + "@restricted: seccompProfile_restricted", field + "@restricted: seccompProfile_restricted"},
+			mutations: []string{field},
+			messages:  []string{"seccomp defaultProfileName localhost/ gives every pod without a profile that profile; restricted allows only RuntimeDefault and Localhost profiles; localhost/ without a profile name has no seccompProfile field form"},
+		},
+		{
 			name:  "seccomp defaultProfileName without allowedProfileNames admits no pod",
 			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: null}}`,
 			level: "restricted",
