@@ -25,8 +25,9 @@ type Snapshot struct {
 
 // Write writes the snapshot as one YAML List (apiVersion v1, kind List,
 // items), which every psp2psa command reads like any manifest file. A
-// header comment records where and when it was taken and, for a later
-// review, what the read could not see.
+// header comment records where and when it was taken and what the read
+// could not see, one "# incomplete: " or "# warning: " line each, which
+// ReadHeader gives back.
 func (s *Snapshot) Write(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	s.writeHeader(bw)
@@ -50,7 +51,7 @@ func (s *Snapshot) writeHeader(bw *bufio.Writer) {
 	if s.Namespace != "" {
 		scope = "namespace " + s.Namespace
 	}
-	comment(bw, fmt.Sprintf("psp2psa snapshot of %s (Kubernetes %s), %s, taken %s",
+	comment(bw, fmt.Sprintf(strings.TrimPrefix(snapshotMark, "# ")+"%s (Kubernetes %s), %s, taken %s",
 		s.Cluster, s.ServerVersion, scope, s.Taken.UTC().Format(time.RFC3339)))
 	comment(bw, fmt.Sprintf("%d objects. Plan from it with: psp2psa plan --from-snapshot FILE", len(s.Documents)))
 	for _, m := range s.Incomplete {
@@ -88,4 +89,42 @@ func writeItem(bw *bufio.Writer, y []byte) {
 	if len(y) > 0 && y[len(y)-1] != '\n' {
 		bw.WriteByte('\n')
 	}
+}
+
+// snapshotMark starts the first line of every snapshot.
+const snapshotMark = "# psp2psa snapshot of "
+
+// Header is what a snapshot's comments record besides the objects.
+type Header struct {
+	Incomplete []string
+	Warnings   []string
+}
+
+// ReadHeader reads the leading comments of a file and, when they are a
+// snapshot's, returns what they record, so that a plan made from the
+// snapshot says what the read missed exactly as a plan from the cluster
+// would. ok is false for any other file.
+func ReadHeader(r io.Reader) (h Header, ok bool, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20) // a server's message may be long
+	for sc.Scan() {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if !ok && !strings.HasPrefix(line, snapshotMark) {
+			break
+		}
+		ok = true
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		if m, found := strings.CutPrefix(line, "# incomplete: "); found {
+			h.Incomplete = append(h.Incomplete, m)
+		}
+		if m, found := strings.CutPrefix(line, "# warning: "); found {
+			h.Warnings = append(h.Warnings, m)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return Header{}, false, fmt.Errorf("reading the snapshot header: %w", err)
+	}
+	return h, ok, nil
 }

@@ -119,3 +119,43 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 	}
 	return reflect.DeepEqual(decode(a), decode(b))
 }
+
+func TestReadHeaderGivesBackWhatWriteRecorded(t *testing.T) {
+	res := &Result{
+		ServerVersion: "v1.24.17",
+		Documents:     []manifest.Document{docFromJSON(t, 0, snapshotObjects[0])},
+		Incomplete:    []string{"rbac.authorization.k8s.io/v1 roles: forbidden", "v1 pods in namespace a: forbidden"},
+		Warnings:      []string{"cannot read v1 pods in namespace a: pods is forbidden", "the server warns: # incomplete: not really"},
+	}
+	var buf bytes.Buffer
+	if err := (&Snapshot{Result: res, Cluster: "c", Taken: time.Now()}).Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	h, ok, err := ReadHeader(&buf)
+	if err != nil || !ok {
+		t.Fatalf("ReadHeader: ok %v, err %v", ok, err)
+	}
+	if !reflect.DeepEqual(h.Incomplete, res.Incomplete) || !reflect.DeepEqual(h.Warnings, res.Warnings) {
+		t.Errorf("header %+v, want incomplete %q and warnings %q", h, res.Incomplete, res.Warnings)
+	}
+}
+
+func TestReadHeaderOfOtherFiles(t *testing.T) {
+	for name, text := range map[string]string{
+		"a manifest":                           "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
+		"a commented manifest":                 "# incomplete: just a comment\napiVersion: v1\nkind: List\nitems: []\n",
+		"a snapshot mark after the top":        "# notes\n# psp2psa snapshot of x\n",
+		"an empty file":                        "",
+		"comments in the objects do not count": "# psp2psa snapshot of c (Kubernetes v1), all namespaces, taken now\napiVersion: v1\nkind: List\nitems:\n# incomplete: inside\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			h, ok, err := ReadHeader(strings.NewReader(text))
+			if err != nil || len(h.Incomplete) > 0 || len(h.Warnings) > 0 {
+				t.Errorf("header %+v, ok %v, err %v: want nothing", h, ok, err)
+			}
+			if want := strings.HasPrefix(text, snapshotMark); ok != want {
+				t.Errorf("ok = %v, want %v", ok, want)
+			}
+		})
+	}
+}

@@ -42,9 +42,10 @@ func (g *Globals) version() (api.Version, error) {
 type cli struct {
 	Globals
 
-	Convert convertCmd `cmd:"" help:"Map each PodSecurityPolicy to the Pod Security Standards level it allows, with the reason per field."`
-	Plan    planCmd    `cmd:"" help:"Plan the migration: which PSP admits each workload, the patches that keep what it injected, the labels per namespace."`
-	Patch   patchCmd   `cmd:"" help:"Write patched copies of the workload manifests and list what changed per workload."`
+	Convert  convertCmd  `cmd:"" help:"Map each PodSecurityPolicy to the Pod Security Standards level it allows, with the reason per field."`
+	Plan     planCmd     `cmd:"" help:"Plan the migration: which PSP admits each workload, the patches that keep what it injected, the labels per namespace."`
+	Patch    patchCmd    `cmd:"" help:"Write patched copies of the workload manifests and list what changed per workload."`
+	Snapshot snapshotCmd `cmd:"" help:"Read the cluster (read-only) and write everything plan needs as one YAML List, to plan from once the cluster no longer serves PSPs."`
 
 	ApplyLabels applyLabelsCmd `cmd:"" name:"apply-labels" help:"Put the planned Pod Security labels on the cluster's namespaces: a server-side dry run, then with --apply the patch."`
 }

@@ -10,7 +10,9 @@ import (
 )
 
 type convertCmd struct {
-	Paths []string `arg:"" name:"path" help:"PSP manifests: files, directories (recursive) or - for standard input."`
+	clusterFlags
+	snapshotFlag
+	Paths []string `arg:"" optional:"" name:"path" help:"PSP manifests: files, directories (recursive) or - for standard input. None: the live cluster's PSPs."`
 }
 
 func (c *convertCmd) Run(g *Globals) error {
@@ -18,7 +20,10 @@ func (c *convertCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	docs, readErrs := manifest.Read(c.Paths, g.stdin)
+	docs, readErrs, read, err := c.read(g)
+	if err != nil {
+		return err
+	}
 	load := psp.FromDocuments(docs)
 	result := &convert.Result{PSSVersion: version.String(), Skipped: load.Skipped}
 	for _, p := range load.Policies {
@@ -33,10 +38,16 @@ func (c *convertCmd) Run(g *Globals) error {
 	for _, err := range load.Warnings {
 		result.Warnings = append(result.Warnings, manifest.ProblemOf(err))
 	}
+	if read != nil {
+		for _, w := range read.Warnings {
+			result.Warnings = append(result.Warnings, manifest.Problem{Message: w})
+		}
+	}
 	if err := report.Convert(g.stdout, g.format(), result); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	printProblems(g, problems, load.Warnings)
+	printClusterRead(g, read)
 	if len(problems) > 0 {
 		return inputError(len(problems))
 	}

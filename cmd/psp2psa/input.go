@@ -9,19 +9,30 @@ import (
 	"github.com/psp2psa/psp2psa/psp"
 )
 
-// inputs is everything read from the command line's paths.
+// inputs is everything read from the command line's paths, or from the
+// cluster.
 type inputs struct {
 	docs     []manifest.Document
 	plan     plan.Input
 	skipped  map[string]int
 	problems []error
 	warnings []error
+	// incomplete names what a cluster read could not see (plan.Incomplete).
+	incomplete []string
 }
 
 // readInputs reads the paths and sorts what they hold into PSPs and the
 // inventory. Problems are collected, not fatal: the rest is still planned.
 func readInputs(g *Globals, paths []string, namespace string) *inputs {
 	docs, readErrs := manifest.Read(paths, g.stdin)
+	in := inputsOf(docs, readErrs, namespace)
+	in.addSnapshotNotes(paths)
+	return in
+}
+
+// inputsOf sorts documents, wherever they were read, into PSPs and the
+// inventory.
+func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inputs {
 	load := psp.FromDocuments(docs)
 	inv, invErrs := inventory.FromDocuments(docs, namespace)
 	in := &inputs{

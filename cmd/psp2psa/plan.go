@@ -15,7 +15,7 @@ import (
 
 // planFlags are the choices shared by plan and patch.
 type planFlags struct {
-	Namespace           string `short:"n" help:"Namespace of workloads that name none." default:"default"`
+	Namespace           string `short:"n" help:"With manifests: the namespace of workloads that name none (default \"default\"). Reading a cluster: read only this namespace (default: all)."`
 	ToLevel             string `name:"to-level" enum:",privileged,baseline,restricted" default:"" help:"Also patch what this level needs where a securityContext change suffices."`
 	EmptyNamespaceLevel string `name:"empty-namespace-level" enum:"privileged,baseline,restricted" default:"baseline" help:"Level enforced on namespaces without workloads."`
 	ControllerIdentity  string `name:"controller-identity" default:"serviceaccounts" help:"Who creates controller-made pods: serviceaccounts (per-controller service accounts in kube-system, as with --use-service-account-credentials), manager (system:kube-controller-manager), user:NAME or sa:NAMESPACE:NAME."`
@@ -45,7 +45,9 @@ func (f *planFlags) options(g *Globals) (plan.Options, error) {
 
 type planCmd struct {
 	planFlags
-	Paths    []string `arg:"" name:"path" help:"Manifests: PSPs, RBAC, namespaces, service accounts and workloads; files, directories or - for standard input."`
+	clusterFlags
+	snapshotFlag
+	Paths    []string `arg:"" optional:"" name:"path" help:"Manifests: PSPs, RBAC, namespaces, service accounts and workloads; files, directories or - for standard input. None: read the live cluster."`
 	WriteDir string   `name:"write-dir" help:"Write DIR/patches/ (strategic-merge patches and a kustomization.yaml) and DIR/namespaces.yaml." type:"path"`
 	InPlace  bool     `name:"in-place" help:"Rewrite the input manifests instead, keeping comments and key order." xor:"write"`
 	DiffOnly bool     `name:"diff-only" help:"Print only the unified diffs of every change."`
@@ -59,9 +61,17 @@ func (c *planCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	in := readInputs(g, c.Paths, c.Namespace)
+	paths := c.paths(c.Paths)
+	if c.InPlace && len(c.Paths) == 0 {
+		return usageError(errors.New("--in-place rewrites manifest files: give their paths"))
+	}
+	in, err := loadInputs(g, paths, c.Namespace, &c.clusterFlags)
+	if err != nil {
+		return err
+	}
 	p := plan.Build(in.plan, opts)
 	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
+	p.Incomplete = in.incomplete
 	files, err := c.files(p, in)
 	if err != nil {
 		return err
@@ -82,6 +92,10 @@ func (c *planCmd) Run(g *Globals) error {
 func (c *planCmd) files(p *plan.Plan, in *inputs) ([]artifacts.File, error) {
 	if c.WriteDir != "" {
 		return artifacts.WriteDir(p, c.WriteDir)
+	}
+	if len(c.Paths) == 0 {
+		// A cluster or a snapshot: there are no manifests to show diffs of.
+		return nil, nil
 	}
 	files, err := artifacts.Rewrites(p, in.docs, true, os.ReadFile)
 	if err != nil && c.InPlace {

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/psp2psa/psp2psa/cluster"
+	"github.com/psp2psa/psp2psa/manifest"
+	"golang.org/x/term"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// clusterFlags choose the cluster a command reads when it is given no
+// manifest paths. Loading follows kubectl: --kubeconfig, else $KUBECONFIG,
+// else ~/.kube/config, else the in-cluster config of a pod.
+type clusterFlags struct {
+	Kubeconfig    string `help:"Kubeconfig of the cluster to read when no path is given (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster config)." type:"path"`
+	Context       string `help:"Kubeconfig context to use (default: its current context)."`
+	AllNamespaces bool   `short:"A" name:"all-namespaces" help:"Read every namespace of the cluster; the default unless -n names one."`
+}
+
+// snapshotFlag names a snapshot file: the same as giving it as a path, but
+// says what it is.
+type snapshotFlag struct {
+	FromSnapshot string `name:"from-snapshot" placeholder:"FILE" help:"Read a file written by psp2psa snapshot instead of the live cluster (as if given as a path, but plan shows no diffs of it)." type:"path"`
+}
+
+// paths adds the snapshot to the positional paths.
+func (s *snapshotFlag) paths(args []string) []string {
+	if s.FromSnapshot == "" {
+		return args
+	}
+	return append(append([]string{}, args...), s.FromSnapshot)
+}
+
+// forPaths rejects cluster flags when the input is files: silently
+// planning from files while the user named a cluster would mislead.
+func (f *clusterFlags) forPaths() error {
+	if f.Kubeconfig != "" || f.Context != "" || f.AllNamespaces {
+		return usageError(errors.New("--kubeconfig, --context and -A choose a cluster to read; they do not apply when manifest paths (or --from-snapshot) are given"))
+	}
+	return nil
+}
+
+// clusterRead is one read of the live cluster.
+type clusterRead struct {
+	*cluster.Result
+	// name is the context (or, in a pod, the server) the read came from.
+	name      string
+	namespace string
+}
+
+// read reads the cluster; namespace "" is all of them. A cluster that
+// cannot be reached is exit 1; flags that contradict each other, a
+// kubeconfig that does not load and a namespace that does not exist are
+// exit 2.
+func (f *clusterFlags) read(g *Globals, namespace string, policiesOnly bool) (*clusterRead, error) {
+	if f.AllNamespaces && namespace != "" {
+		return nil, usageError(errors.New("-A/--all-namespaces and -n/--namespace exclude each other"))
+	}
+	cfg, name, err := f.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := cluster.Read(ctx, cfg, cluster.Options{
+		Namespace:    namespace,
+		Progress:     progressWriter(g.stderr),
+		PoliciesOnly: policiesOnly,
+		Source:       "cluster " + name,
+	})
+	if errors.Is(err, cluster.ErrNamespaceNotFound) {
+		return nil, usageError(err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the cluster %s: %w", name, err)
+	}
+	return &clusterRead{Result: res, name: name, namespace: namespace}, nil
+}
+
+// restConfig loads the client configuration as kubectl does, and names
+// the cluster after the context used (the server, for in-cluster config).
+func (f *clusterFlags) restConfig() (*rest.Config, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = f.Kubeconfig
+	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.Context})
+	cfg, err := loader.ClientConfig()
+	if err != nil {
+		return nil, "", usageError(fmt.Errorf("no cluster to read (give manifest paths or --from-snapshot FILE to work without one): %w", err))
+	}
+	name := cfg.Host
+	if raw, err := loader.RawConfig(); err == nil && len(raw.Contexts) > 0 {
+		name = raw.CurrentContext
+		if f.Context != "" {
+			name = f.Context
+		}
+	}
+	return cfg, name, nil
+}
+
+// progressWriter is stderr when it is a terminal: a status line that
+// rewrites itself would only litter a log file or a pipe.
+func progressWriter(stderr io.Writer) io.Writer {
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return f
+	}
+	return nil
+}
+
+// clusterInputs reads the cluster into the same inputs the paths give.
+func clusterInputs(g *Globals, f *clusterFlags, namespace string) (*inputs, error) {
+	r, err := f.read(g, namespace, false)
+	if err != nil {
+		return nil, err
+	}
+	in := inputsOf(r.Documents, nil, "")
+	in.incomplete = r.Incomplete
+	for _, w := range r.Warnings {
+		in.warnings = append(in.warnings, errors.New(w))
+	}
+	return in, nil
+}
+
+// loadInputs reads the paths, or the live cluster when there are none.
+func loadInputs(g *Globals, paths []string, namespace string, f *clusterFlags) (*inputs, error) {
+	if len(paths) == 0 {
+		return clusterInputs(g, f, namespace)
+	}
+	if err := f.forPaths(); err != nil {
+		return nil, err
+	}
+	return readInputs(g, paths, namespace), nil
+}
+
+// read reads convert's PSPs: from the paths, or from the live cluster
+// when there are none (then read is not nil).
+func (c *convertCmd) read(g *Globals) (docs []manifest.Document, readErrs []error, read *clusterRead, err error) {
+	paths := c.paths(c.Paths)
+	if len(paths) > 0 {
+		if err := c.forPaths(); err != nil {
+			return nil, nil, nil, err
+		}
+		docs, readErrs = manifest.Read(paths, g.stdin)
+		return docs, readErrs, nil, nil
+	}
+	read, err = c.clusterFlags.read(g, "", true)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return read.Documents, nil, read, nil
+}
+
+// printClusterRead says on stderr what a cluster read could not see, for
+// reports that have no place for it.
+func printClusterRead(g *Globals, read *clusterRead) {
+	if read == nil {
+		return
+	}
+	for _, m := range read.Incomplete {
+		fmt.Fprintf(g.stderr, "incomplete: %s\n", m)
+	}
+	for _, m := range read.Warnings {
+		fmt.Fprintf(g.stderr, "warning: %s\n", m)
+	}
+}
+
+// addSnapshotNotes carries what a snapshot among the paths records as
+// incomplete, and its warnings, into the inputs: a plan from a snapshot of
+// an incomplete read must say so as the plan from the cluster did.
+// Unreadable files were already reported by the manifest reader.
+func (in *inputs) addSnapshotNotes(paths []string) {
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		h, ok, _ := cluster.ReadHeader(f)
+		f.Close()
+		if !ok {
+			continue
+		}
+		in.incomplete = append(in.incomplete, h.Incomplete...)
+		for _, w := range h.Warnings {
+			in.warnings = append(in.warnings, errors.New(w))
+		}
+	}
+}
