@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net"
 	"path/filepath"
 	"strings"
@@ -73,5 +74,34 @@ func TestKubeconfigFromEnvironment(t *testing.T) {
 	r := runCLI(t, "", "plan")
 	if r.code != exitError || !strings.Contains(r.stderr, "reading the cluster from-env") {
 		t.Errorf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestPlanFromCommittedSnapshot plans from the snapshot of a 1.24 cluster
+// holding the demo (testdata/cluster, rewritten by go test ./cluster
+// -update): no cluster is contacted, and the header's notes come back.
+func TestPlanFromCommittedSnapshot(t *testing.T) {
+	t.Setenv("KUBECONFIG", unreachableKubeconfig(t, "must-not-be-read"))
+	snapshot := "../../testdata/cluster/demo-snapshot.yaml"
+	r := runCLI(t, "", "plan", "--from-snapshot", snapshot, "-o", "json")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var p struct {
+		Workloads  []struct{ Namespace, Name, AdmittedBy string }
+		Warnings   []struct{ Message string }
+		Incomplete []string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Workloads) != 8 || len(p.Incomplete) != 0 {
+		t.Errorf("%d workloads (want the demo's 8), incomplete %q", len(p.Workloads), p.Incomplete)
+	}
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0].Message, "PodSecurityPolicy is deprecated") {
+		t.Errorf("warnings %+v: want the server's warning recorded in the header", p.Warnings)
+	}
+	if !strings.Contains(r.stderr, "warning: the server warns: policy/v1beta1 PodSecurityPolicy is deprecated") {
+		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }
