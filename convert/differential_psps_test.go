@@ -105,6 +105,7 @@ var valueClasses = []valueClass{
 	{"caps-baseline", `{spec: {allowedCapabilities: [CHOWN, KILL]}}`},
 	{"caps-sys-admin", `{spec: {allowedCapabilities: [SYS_ADMIN]}}`},
 	{"caps-all", `{spec: {allowedCapabilities: ['*'], requiredDropCapabilities: null}}`},
+	{"caps-literal-all", `{spec: {allowedCapabilities: [ALL], requiredDropCapabilities: null}}`},
 
 	{"volumes-restricted", `{spec: {volumes: [configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret]}}`},
 	{"volumes-secret-only", `{spec: {volumes: [secret]}}`},
@@ -124,6 +125,8 @@ var valueClasses = []valueClass{
 	{"host-ports-none", `{spec: {hostPorts: null}}`},
 	{"host-ports-range", `{spec: {hostPorts: [{min: 8000, max: 8080}]}}`},
 	{"host-ports-all", `{spec: {hostPorts: [{min: 0, max: 65535}]}}`},
+	{"host-ports-zero", `{spec: {hostPorts: [{min: 0, max: 0}]}}`},
+	{"host-ports-past-65535", `{spec: {hostPorts: [{min: 65535, max: 65536}]}}`},
 
 	{"selinux-run-as-any", `{spec: {seLinux: {rule: RunAsAny, seLinuxOptions: null}}}`},
 	{"selinux-container-t", `{spec: {seLinux: {rule: MustRunAs, seLinuxOptions: {user: null, role: null, type: container_t, level: null}}}}`},

@@ -43,7 +43,10 @@ func TestDifferentialLevelHoldsForAdmittedPods(t *testing.T) {
 
 	outcomes := make([]policyOutcome, len(policies))
 	forEachParallel(len(policies), func(i int) {
-		outcomes[i] = checkPolicy(policies[i].psp, fixtures, versions, Convert)
+		p := policies[i].psp
+		allowances := admissionPods(allowancePods(p))
+		outcomes[i] = checkPolicy(p, slices.Concat(fixtures, allowances), versions, Convert)
+		outcomes[i].allowancePods = len(allowances)
 	})
 
 	var total differentialTotals
@@ -187,14 +190,14 @@ func groupMisses(misses []differentialMiss) []string {
 // converter is Convert, or a stand-in that proves the check can fail.
 type converter func(p *psp.PodSecurityPolicy, v api.Version) PolicyResult
 
-func checkPolicy(p *psp.PodSecurityPolicy, fixtures []diffPod, versions []api.Version, convert converter) policyOutcome {
+// checkPolicy sends the pods through p's admission and judges the
+// admitted ones against the level convert reports at each version.
+func checkPolicy(p *psp.PodSecurityPolicy, pods []diffPod, versions []api.Version, convert converter) policyOutcome {
 	o := policyOutcome{results: map[string]PolicyResult{}, witnessedBy: map[versionLevel]string{}}
 	for _, v := range versions {
 		o.results[v.String()] = convert(p, v)
 	}
-	allowances := admissionPods(allowancePods(p))
-	o.allowancePods = len(allowances)
-	for _, pod := range slices.Concat(fixtures, allowances) {
+	for _, pod := range pods {
 		o.pairs++
 		source := "fixture"
 		if strings.HasPrefix(pod.name, "allowance: ") {
@@ -427,6 +430,17 @@ func TestDifferentialCheckCatchesWrongLevels(t *testing.T) {
 			if !slices.Contains(checks, want) {
 				t.Errorf("no miss names %s; misses: %v", want, o.misses)
 			}
+		}
+	})
+	t.Run("without pods a privileged PSP's levels are witnessed by the engine's witnesses", func(t *testing.T) {
+		o := checkPolicy(patchedPSP(t, permissivePSP, `{}`), nil, []api.Version{latest}, Convert)
+		for _, level := range []api.Level{api.LevelBaseline, api.LevelRestricted} {
+			if by := o.witnessedBy[versionLevel{latest.String(), level}]; by != "engine" {
+				t.Errorf("%s witnessed by %q, want the engine", level, by)
+			}
+		}
+		if len(o.unwitnessed) > 0 || len(o.misses) > 0 {
+			t.Errorf("unwitnessed %v, misses %v", o.unwitnessed, o.misses)
 		}
 	})
 	for _, tc := range []struct {
