@@ -62,9 +62,10 @@ func (r *reader) readYAMLList(src Source, c yamlChunk) bool {
 
 // splitYAMLList cuts a document whose top-level key "items:" (once, at
 // column 0) is followed by a block sequence into the envelope, where the
-// sequence is replaced by "[]", and the items. Every line of an item
-// must be indented past the dash (or be blank or a comment, which is
-// blanked), so that removing that indentation leaves the item's own YAML.
+// sequence is replaced by "[]" (and blank lines keep the rest in place),
+// and the items. Every line of an item must be indented past the dash,
+// or be blank or a comment, so that removing that indentation leaves the
+// item's own YAML. Comments further left move to column 0.
 func splitYAMLList(data []byte, startLine int) (envelope []byte, items []yamlListItem, ok bool) {
 	if !bytes.HasPrefix(data, []byte("items:")) && !bytes.Contains(data, []byte("\nitems:")) {
 		return nil, nil, false
