@@ -61,7 +61,7 @@ func FromDocuments(docs []manifest.Document) Load {
 			continue
 		}
 		if first, ok := seen[p.Name]; ok && p.Name != "" {
-			load.Warnings = append(load.Warnings, docError(doc, "metadata.name",
+			load.Warnings = append(load.Warnings, documentError(doc, "metadata.name",
 				fmt.Errorf("a PodSecurityPolicy named %q was already read from %s; a cluster holds only one of them", p.Name, first)))
 		} else {
 			seen[p.Name] = doc.Source
@@ -84,19 +84,19 @@ func kindKey(doc manifest.Document) string {
 // have refused it.
 func decodeDocument(doc manifest.Document) (*PodSecurityPolicy, []error, []error) {
 	if doc.APIVersion != APIVersionPolicy && doc.APIVersion != APIVersionExtensions {
-		return nil, []error{docError(doc, "apiVersion",
+		return nil, []error{documentError(doc, "apiVersion",
 			fmt.Errorf("PodSecurityPolicy was served as %s or %s, not %q", APIVersionPolicy, APIVersionExtensions, doc.APIVersion))}, nil
 	}
 	p, typeErrs, strictErrs := Decode(doc.Raw)
-	warnings := fieldErrors(doc, strictErrs)
+	warnings := manifestErrors(doc, strictErrs)
 	if len(typeErrs) > 0 {
-		return nil, fieldErrors(doc, typeErrs), warnings
+		return nil, manifestErrors(doc, typeErrs), warnings
 	}
 	if errs := Validate(p); len(errs) > 0 {
-		return nil, fieldErrors(doc, errs), warnings
+		return nil, manifestErrors(doc, errs), warnings
 	}
-	warnings = append(warnings, fieldErrors(doc, ignoredFields(p))...)
-	warnings = append(warnings, fieldErrors(doc, unusable(p))...)
+	warnings = append(warnings, manifestErrors(doc, ignoredFields(p))...)
+	warnings = append(warnings, manifestErrors(doc, unusableStrategies(p))...)
 	return p, nil, warnings
 }
 
@@ -130,14 +130,14 @@ func strictFieldErrors(strict []error) field.ErrorList {
 		if strings.HasPrefix(err.Error(), "duplicate field") {
 			detail = "duplicate field, the apiserver kept the last value"
 		}
-		errs = append(errs, message(fe.FieldPath(), detail))
+		errs = append(errs, detailOnly(fe.FieldPath(), detail))
 	}
 	return errs
 }
 
-// message is a field error that is all detail: its ErrorBody would only
+// detailOnly is a field error that is all detail: its ErrorBody would only
 // add "Invalid value".
-func message(fieldPath, detail string) *field.Error {
+func detailOnly(fieldPath, detail string) *field.Error {
 	return &field.Error{Type: field.ErrorTypeInvalid, Field: fieldPath, BadValue: field.OmitValueType{}, Detail: detail}
 }
 
@@ -146,47 +146,47 @@ func message(fieldPath, detail string) *field.Error {
 func ignoredFields(p *PodSecurityPolicy) field.ErrorList {
 	var errs field.ErrorList
 	if p.Namespace != "" {
-		errs = append(errs, message("metadata.namespace", "ignored: PodSecurityPolicy is cluster-scoped"))
+		errs = append(errs, detailOnly("metadata.namespace", "ignored: PodSecurityPolicy is cluster-scoped"))
 	}
 	if p.Name == "" && p.GenerateName != "" {
-		errs = append(errs, message("metadata.generateName",
+		errs = append(errs, detailOnly("metadata.generateName",
 			"the apiserver names this PodSecurityPolicy "+p.GenerateName+" and 5 random characters: its name, which RBAC grants refer to, is unknown here"))
 	}
 	if len(p.Spec.AllowedProcMountTypes) > 0 {
-		errs = append(errs, message("spec.allowedProcMountTypes",
+		errs = append(errs, detailOnly("spec.allowedProcMountTypes",
 			"dropped by a 1.24 apiserver (ProcMountType feature gate off by default): pods asking for a procMount other than Default are refused"))
 	}
 	return errs
 }
 
-// unusable lists what keeps the 1.24 admission plugin from building the
+// unusableStrategies lists what keeps the 1.24 admission plugin from building the
 // policy's strategies (MustRunAs without ranges or seLinuxOptions): the
 // apiserver stores such a PSP, but the plugin skips it, so it admits no
 // pod.
-func unusable(p *PodSecurityPolicy) field.ErrorList {
+func unusableStrategies(p *PodSecurityPolicy) field.ErrorList {
 	_, errs := newProvider(p)
 	out := make(field.ErrorList, 0, len(errs))
 	for _, e := range errs {
-		out = append(out, message(strings.TrimPrefix(e.Field, "podSecurityPolicy."),
+		out = append(out, detailOnly(strings.TrimPrefix(e.Field, "podSecurityPolicy."),
 			"the admission plugin cannot use this policy ("+e.Detail+"): it admits no pod"))
 	}
 	return out
 }
 
-// fieldErrors turns field errors into *manifest.Error values for doc.
-func fieldErrors(doc manifest.Document, errs field.ErrorList) []error {
+// manifestErrors turns field errors into *manifest.Error values for doc.
+func manifestErrors(doc manifest.Document, errs field.ErrorList) []error {
 	out := make([]error, 0, len(errs))
 	for _, e := range errs {
 		msg := e.ErrorBody()
 		if e.BadValue == (field.OmitValueType{}) {
 			msg = e.Detail
 		}
-		out = append(out, docError(doc, e.Field, errors.New(msg)))
+		out = append(out, documentError(doc, e.Field, errors.New(msg)))
 	}
 	return out
 }
 
-func docError(doc manifest.Document, fieldPath string, err error) *manifest.Error {
+func documentError(doc manifest.Document, fieldPath string, err error) *manifest.Error {
 	return &manifest.Error{Source: doc.Source, Object: doc.Object(), Field: fieldPath, Err: err}
 }
 
@@ -216,12 +216,12 @@ func checkType(value any, t reflect.Type, path *field.Path, errs *field.ErrorLis
 		return
 	}
 	fail := func(want string) {
-		*errs = append(*errs, message(path.String(), fmt.Sprintf("expected %s, got %s", want, jsonKind(value))))
+		*errs = append(*errs, detailOnly(path.String(), fmt.Sprintf("expected %s, got %s", want, jsonKind(value))))
 	}
 	if reflect.PointerTo(t).Implements(jsonUnmarshaler) {
 		b, _ := json.Marshal(value)
 		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(b); err != nil {
-			*errs = append(*errs, message(path.String(), err.Error()))
+			*errs = append(*errs, detailOnly(path.String(), err.Error()))
 		}
 		return
 	}
@@ -235,7 +235,7 @@ func checkType(value any, t reflect.Type, path *field.Path, errs *field.ErrorLis
 			return
 		}
 		fields := jsonFields(t)
-		for _, key := range sortedKeys(obj) {
+		for _, key := range sortedStringKeys(obj) {
 			if ft, known := fields[key]; known {
 				checkType(obj[key], ft, path.Child(key), errs)
 			}
@@ -246,7 +246,7 @@ func checkType(value any, t reflect.Type, path *field.Path, errs *field.ErrorLis
 			fail("an object")
 			return
 		}
-		for _, key := range sortedKeys(obj) {
+		for _, key := range sortedStringKeys(obj) {
 			checkType(obj[key], t.Elem(), path.Key(key), errs)
 		}
 	case reflect.Slice:
@@ -284,7 +284,7 @@ func checkInteger(value any, t reflect.Type, path *field.Path, errs *field.Error
 	_, err := strconv.ParseInt(n.String(), 10, t.Bits())
 	switch {
 	case errors.Is(err, strconv.ErrRange):
-		*errs = append(*errs, message(path.String(), fmt.Sprintf("%s does not fit in a %d-bit integer", n, t.Bits())))
+		*errs = append(*errs, detailOnly(path.String(), fmt.Sprintf("%s does not fit in a %d-bit integer", n, t.Bits())))
 	case err != nil:
 		fail("an integer")
 	}
@@ -331,8 +331,8 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return fields
 }
 
-// sortedKeys returns a map's keys in order, for deterministic messages.
-func sortedKeys[V any](m map[string]V) []string {
+// sortedStringKeys returns a map's keys in order, for deterministic messages.
+func sortedStringKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

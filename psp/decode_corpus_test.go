@@ -78,7 +78,7 @@ func inputRenderLoad(b *strings.Builder, file string, load Load, docs int) {
 	for _, p := range load.Policies {
 		fmt.Fprintf(b, "valid: %s (%s, %s)\n", p.PSP.Name, p.APIVersion, strings.TrimPrefix(p.Source.String(), file+": "))
 	}
-	for _, kind := range sortedKeys(load.Skipped) {
+	for _, kind := range sortedStringKeys(load.Skipped) {
 		fmt.Fprintf(b, "skipped: %s x%d\n", kind, load.Skipped[kind])
 	}
 	for _, err := range load.Errors {

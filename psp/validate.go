@@ -40,9 +40,9 @@ func Validate(p *PodSecurityPolicy) field.ErrorList {
 	meta := serverPreparedMeta(p.ObjectMeta)
 	metaPath := field.NewPath("metadata")
 	var errs field.ErrorList
-	errs = append(errs, validateObjectMeta(&meta, metaPath)...)
-	errs = append(errs, validateProfileAnnotations(p.Annotations, metaPath.Child("annotations"))...)
-	errs = append(errs, validateSpec(&p.Spec, field.NewPath("spec"))...)
+	errs = append(errs, validatePSPObjectMeta(&meta, metaPath)...)
+	errs = append(errs, validatePSPProfileAnnotations(p.Annotations, metaPath.Child("annotations"))...)
+	errs = append(errs, validatePSPSpec(&p.Spec, field.NewPath("spec"))...)
 	return errs
 }
 
@@ -70,10 +70,10 @@ func serverPreparedMeta(meta metav1.ObjectMeta) metav1.ObjectMeta {
 // (pkg/apis/core/helper.IsStandardFinalizerName).
 var standardFinalizers = []string{"kubernetes", metav1.FinalizerOrphanDependents, metav1.FinalizerDeleteDependents}
 
-// validateObjectMeta is the core ValidateObjectMeta for a cluster-scoped
+// validatePSPObjectMeta is the core ValidateObjectMeta for a cluster-scoped
 // object whose name must be a DNS subdomain, with its check that
 // finalizers without a domain are standard ones.
-func validateObjectMeta(meta *metav1.ObjectMeta, fldPath *field.Path) field.ErrorList {
+func validatePSPObjectMeta(meta *metav1.ObjectMeta, fldPath *field.Path) field.ErrorList {
 	errs := apimachineryvalidation.ValidateObjectMeta(meta, false, apimachineryvalidation.NameIsDNSSubdomain, fldPath)
 	for i, f := range meta.Finalizers {
 		if !strings.Contains(f, "/") && !slices.Contains(standardFinalizers, f) {
@@ -83,11 +83,11 @@ func validateObjectMeta(meta *metav1.ObjectMeta, fldPath *field.Path) field.Erro
 	return errs
 }
 
-// validateProfileAnnotations is ValidatePodSecurityPolicySpecificAnnotations:
+// validatePSPProfileAnnotations is ValidatePodSecurityPolicySpecificAnnotations:
 // every AppArmor and seccomp profile name in the PSP annotations must be
 // one a pod could use. Lists are split on commas, so an empty entry (a
 // trailing comma) is checked too: AppArmor accepts it, seccomp does not.
-func validateProfileAnnotations(annotations map[string]string, fldPath *field.Path) field.ErrorList {
+func validatePSPProfileAnnotations(annotations map[string]string, fldPath *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if p := annotations[AppArmorDefaultProfileAnnotation]; p != "" {
 		if err := validateAppArmorProfileFormat(p); err != nil {
@@ -152,52 +152,52 @@ func hasBackstep(p string) bool {
 	return slices.Contains(strings.Split(filepath.ToSlash(p), "/"), "..")
 }
 
-// validateSpec is ValidatePodSecurityPolicySpec, in its order.
-func validateSpec(spec *PodSecurityPolicySpec, fldPath *field.Path) field.ErrorList {
+// validatePSPSpec is ValidatePodSecurityPolicySpec, in its order.
+func validatePSPSpec(spec *PodSecurityPolicySpec, fldPath *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	errs = append(errs, validateRunAsUser(fldPath.Child("runAsUser"), &spec.RunAsUser)...)
-	errs = append(errs, validateRunAsGroup(fldPath.Child("runAsGroup"), spec.RunAsGroup)...)
-	errs = append(errs, validateSELinux(fldPath.Child("seLinux"), &spec.SELinux)...)
-	errs = append(errs, validateGroupRule(fldPath.Child("supplementalGroups"), string(spec.SupplementalGroups.Rule), spec.SupplementalGroups.Ranges)...)
-	errs = append(errs, validateGroupRule(fldPath.Child("fsGroup"), string(spec.FSGroup.Rule), spec.FSGroup.Ranges)...)
-	errs = append(errs, validateVolumes(fldPath.Child("volumes"), spec.Volumes)...)
+	errs = append(errs, validatePSPRunAsUser(fldPath.Child("runAsUser"), &spec.RunAsUser)...)
+	errs = append(errs, validatePSPRunAsGroup(fldPath.Child("runAsGroup"), spec.RunAsGroup)...)
+	errs = append(errs, validatePSPSELinux(fldPath.Child("seLinux"), &spec.SELinux)...)
+	errs = append(errs, validatePSPGroupRule(fldPath.Child("supplementalGroups"), string(spec.SupplementalGroups.Rule), spec.SupplementalGroups.Ranges)...)
+	errs = append(errs, validatePSPGroupRule(fldPath.Child("fsGroup"), string(spec.FSGroup.Rule), spec.FSGroup.Ranges)...)
+	errs = append(errs, validatePSPVolumes(fldPath.Child("volumes"), spec.Volumes)...)
 	if len(spec.RequiredDropCapabilities) > 0 && slices.Contains(spec.AllowedCapabilities, AllowAllCapabilities) {
 		errs = append(errs, field.Invalid(fldPath.Child("requiredDropCapabilities"), spec.RequiredDropCapabilities,
 			"must be empty when all capabilities are allowed by a wildcard"))
 	}
-	errs = append(errs, validateCapsAgainstDrops(spec.RequiredDropCapabilities, spec.DefaultAddCapabilities, fldPath.Child("defaultAddCapabilities"))...)
-	errs = append(errs, validateCapsAgainstDrops(spec.RequiredDropCapabilities, spec.AllowedCapabilities, fldPath.Child("allowedCapabilities"))...)
-	errs = append(errs, validateDefaultAllowPrivilegeEscalation(fldPath.Child("defaultAllowPrivilegeEscalation"), spec.DefaultAllowPrivilegeEscalation, spec.AllowPrivilegeEscalationOrDefault())...)
+	errs = append(errs, validatePSPCapsAgainstDrops(spec.RequiredDropCapabilities, spec.DefaultAddCapabilities, fldPath.Child("defaultAddCapabilities"))...)
+	errs = append(errs, validatePSPCapsAgainstDrops(spec.RequiredDropCapabilities, spec.AllowedCapabilities, fldPath.Child("allowedCapabilities"))...)
+	errs = append(errs, validatePSPDefaultAllowPrivilegeEscalation(fldPath.Child("defaultAllowPrivilegeEscalation"), spec.DefaultAllowPrivilegeEscalation, spec.AllowPrivilegeEscalationOrDefault())...)
 	// allowedProcMountTypes: dropped before validation in 1.24 (see Validate).
-	errs = append(errs, validateAllowedHostPaths(fldPath.Child("allowedHostPaths"), spec.AllowedHostPaths)...)
-	errs = append(errs, validateAllowedFlexVolumes(fldPath.Child("allowedFlexVolumes"), spec.AllowedFlexVolumes)...)
-	errs = append(errs, validateAllowedCSIDrivers(fldPath.Child("allowedCSIDrivers"), spec.AllowedCSIDrivers)...)
-	errs = append(errs, validateSysctls(fldPath.Child("allowedUnsafeSysctls"), spec.AllowedUnsafeSysctls)...)
-	errs = append(errs, validateSysctls(fldPath.Child("forbiddenSysctls"), spec.ForbiddenSysctls)...)
+	errs = append(errs, validatePSPAllowedHostPaths(fldPath.Child("allowedHostPaths"), spec.AllowedHostPaths)...)
+	errs = append(errs, validatePSPAllowedFlexVolumes(fldPath.Child("allowedFlexVolumes"), spec.AllowedFlexVolumes)...)
+	errs = append(errs, validatePSPAllowedCSIDrivers(fldPath.Child("allowedCSIDrivers"), spec.AllowedCSIDrivers)...)
+	errs = append(errs, validatePSPSysctls(fldPath.Child("allowedUnsafeSysctls"), spec.AllowedUnsafeSysctls)...)
+	errs = append(errs, validatePSPSysctls(fldPath.Child("forbiddenSysctls"), spec.ForbiddenSysctls)...)
 	errs = append(errs, validateSysctlListsDoNotOverlap(fldPath.Child("allowedUnsafeSysctls"), fldPath.Child("forbiddenSysctls"), spec.AllowedUnsafeSysctls, spec.ForbiddenSysctls)...)
 	errs = append(errs, validateRuntimeClassStrategy(fldPath.Child("runtimeClass"), spec.RuntimeClass)...)
 	// hostPorts: 1.24 does not validate the ranges (max 65536 is accepted).
 	return errs
 }
 
-// validateRunAsUser needs a known rule; ranges must be sound but may be
+// validatePSPRunAsUser needs a known rule; ranges must be sound but may be
 // missing even for MustRunAs: the server accepts that, and only the
 // admission plugin then fails to build the strategy (see Unusable).
-func validateRunAsUser(fldPath *field.Path, opts *RunAsUserStrategyOptions) field.ErrorList {
+func validatePSPRunAsUser(fldPath *field.Path, opts *RunAsUserStrategyOptions) field.ErrorList {
 	var errs field.ErrorList
 	rules := []string{string(RunAsUserStrategyMustRunAs), string(RunAsUserStrategyMustRunAsNonRoot), string(RunAsUserStrategyRunAsAny)}
 	if !slices.Contains(rules, string(opts.Rule)) {
 		errs = append(errs, field.NotSupported(fldPath.Child("rule"), opts.Rule, rules))
 	}
 	for i, r := range opts.Ranges {
-		errs = append(errs, validateIDRange(fldPath.Child("ranges").Index(i), r)...)
+		errs = append(errs, validatePSPIDRange(fldPath.Child("ranges").Index(i), r)...)
 	}
 	return errs
 }
 
-// validateRunAsGroup: runAsGroup is optional, but when present MustRunAs
+// validatePSPRunAsGroup: runAsGroup is optional, but when present MustRunAs
 // and MayRunAs need ranges and RunAsAny must have none.
-func validateRunAsGroup(fldPath *field.Path, opts *RunAsGroupStrategyOptions) field.ErrorList {
+func validatePSPRunAsGroup(fldPath *field.Path, opts *RunAsGroupStrategyOptions) field.ErrorList {
 	if opts == nil {
 		return nil
 	}
@@ -212,7 +212,7 @@ func validateRunAsGroup(fldPath *field.Path, opts *RunAsGroupStrategyOptions) fi
 			errs = append(errs, field.Invalid(fldPath.Child("ranges"), opts.Ranges, "must provide at least one range"))
 		}
 		for i, r := range opts.Ranges {
-			errs = append(errs, validateIDRange(fldPath.Child("ranges").Index(i), r)...)
+			errs = append(errs, validatePSPIDRange(fldPath.Child("ranges").Index(i), r)...)
 		}
 	default:
 		rules := []string{string(RunAsGroupStrategyMustRunAs), string(RunAsGroupStrategyRunAsAny), string(RunAsGroupStrategyMayRunAs)}
@@ -221,9 +221,9 @@ func validateRunAsGroup(fldPath *field.Path, opts *RunAsGroupStrategyOptions) fi
 	return errs
 }
 
-// validateSELinux needs a known rule; seLinuxOptions are not required by
+// validatePSPSELinux needs a known rule; seLinuxOptions are not required by
 // the server even for MustRunAs (see Unusable).
-func validateSELinux(fldPath *field.Path, opts *SELinuxStrategyOptions) field.ErrorList {
+func validatePSPSELinux(fldPath *field.Path, opts *SELinuxStrategyOptions) field.ErrorList {
 	rules := []string{string(SELinuxStrategyMustRunAs), string(SELinuxStrategyRunAsAny)}
 	if !slices.Contains(rules, string(opts.Rule)) {
 		return field.ErrorList{field.NotSupported(fldPath.Child("rule"), opts.Rule, rules)}
@@ -231,22 +231,22 @@ func validateSELinux(fldPath *field.Path, opts *SELinuxStrategyOptions) field.Er
 	return nil
 }
 
-// validateGroupRule checks fsGroup and supplementalGroups, which share
+// validatePSPGroupRule checks fsGroup and supplementalGroups, which share
 // their rules (MayRunAs, MustRunAs, RunAsAny); ranges may be missing.
-func validateGroupRule(fldPath *field.Path, rule string, ranges []IDRange) field.ErrorList {
+func validatePSPGroupRule(fldPath *field.Path, rule string, ranges []IDRange) field.ErrorList {
 	var errs field.ErrorList
 	rules := []string{string(FSGroupStrategyMayRunAs), string(FSGroupStrategyMustRunAs), string(FSGroupStrategyRunAsAny)}
 	if !slices.Contains(rules, rule) {
 		errs = append(errs, field.NotSupported(fldPath.Child("rule"), rule, rules))
 	}
 	for i, r := range ranges {
-		errs = append(errs, validateIDRange(fldPath.Child("ranges").Index(i), r)...)
+		errs = append(errs, validatePSPIDRange(fldPath.Child("ranges").Index(i), r)...)
 	}
 	return errs
 }
 
-// validateIDRange: 0 <= min <= max.
-func validateIDRange(fldPath *field.Path, r IDRange) field.ErrorList {
+// validatePSPIDRange: 0 <= min <= max.
+func validatePSPIDRange(fldPath *field.Path, r IDRange) field.ErrorList {
 	var errs field.ErrorList
 	if r.Min < 0 {
 		errs = append(errs, field.Invalid(fldPath.Child("min"), r.Min, "min cannot be negative"))
@@ -277,7 +277,7 @@ var knownFSTypes = func() []string {
 	return names
 }()
 
-func validateVolumes(fldPath *field.Path, volumes []FSType) field.ErrorList {
+func validatePSPVolumes(fldPath *field.Path, volumes []FSType) field.ErrorList {
 	var errs field.ErrorList
 	for _, v := range volumes {
 		if _, found := slices.BinarySearch(knownFSTypes, string(v)); !found {
@@ -287,9 +287,9 @@ func validateVolumes(fldPath *field.Path, volumes []FSType) field.ErrorList {
 	return errs
 }
 
-// validateCapsAgainstDrops: a capability may not be both required to be
+// validatePSPCapsAgainstDrops: a capability may not be both required to be
 // dropped and added by default or allowed.
-func validateCapsAgainstDrops(requiredDrops, capsToCheck []corev1.Capability, fldPath *field.Path) field.ErrorList {
+func validatePSPCapsAgainstDrops(requiredDrops, capsToCheck []corev1.Capability, fldPath *field.Path) field.ErrorList {
 	if requiredDrops == nil {
 		return nil
 	}
@@ -303,7 +303,7 @@ func validateCapsAgainstDrops(requiredDrops, capsToCheck []corev1.Capability, fl
 	return errs
 }
 
-func validateDefaultAllowPrivilegeEscalation(fldPath *field.Path, defaultAllow *bool, allow bool) field.ErrorList {
+func validatePSPDefaultAllowPrivilegeEscalation(fldPath *field.Path, defaultAllow *bool, allow bool) field.ErrorList {
 	if defaultAllow != nil && *defaultAllow && !allow {
 		return field.ErrorList{field.Invalid(fldPath, *defaultAllow,
 			"Cannot set DefaultAllowPrivilegeEscalation to true without also setting AllowPrivilegeEscalation to true")}
@@ -311,9 +311,9 @@ func validateDefaultAllowPrivilegeEscalation(fldPath *field.Path, defaultAllow *
 	return nil
 }
 
-// validateAllowedHostPaths: every prefix is required and has no "..".
+// validatePSPAllowedHostPaths: every prefix is required and has no "..".
 // 1.24 stops at the first empty prefix.
-func validateAllowedHostPaths(fldPath *field.Path, paths []AllowedHostPath) field.ErrorList {
+func validatePSPAllowedHostPaths(fldPath *field.Path, paths []AllowedHostPath) field.ErrorList {
 	var errs field.ErrorList
 	for i, p := range paths {
 		if p.PathPrefix == "" {
@@ -327,7 +327,7 @@ func validateAllowedHostPaths(fldPath *field.Path, paths []AllowedHostPath) fiel
 	return errs
 }
 
-func validateAllowedFlexVolumes(fldPath *field.Path, flexVolumes []AllowedFlexVolume) field.ErrorList {
+func validatePSPAllowedFlexVolumes(fldPath *field.Path, flexVolumes []AllowedFlexVolume) field.ErrorList {
 	var errs field.ErrorList
 	for i, fv := range flexVolumes {
 		if fv.Driver == "" {
@@ -337,7 +337,7 @@ func validateAllowedFlexVolumes(fldPath *field.Path, flexVolumes []AllowedFlexVo
 	return errs
 }
 
-func validateAllowedCSIDrivers(fldPath *field.Path, drivers []AllowedCSIDriver) field.ErrorList {
+func validatePSPAllowedCSIDrivers(fldPath *field.Path, drivers []AllowedCSIDriver) field.ErrorList {
 	var errs field.ErrorList
 	for i, d := range drivers {
 		errs = append(errs, validateCSIDriverName(d.Name, fldPath.Index(i).Child("name"))...)
@@ -377,8 +377,8 @@ func isValidSysctlPattern(name string) bool {
 	return len(name) <= sysctlMaxLength && sysctlPatternRegexp.MatchString(name)
 }
 
-// validateSysctls: every entry a valid pattern, and "*" alone.
-func validateSysctls(fldPath *field.Path, sysctls []string) field.ErrorList {
+// validatePSPSysctls: every entry a valid pattern, and "*" alone.
+func validatePSPSysctls(fldPath *field.Path, sysctls []string) field.ErrorList {
 	var errs field.ErrorList
 	coversAll := false
 	for i, s := range sysctls {

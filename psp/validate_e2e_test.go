@@ -118,7 +118,7 @@ func TestValidateAgreesWithAPIServer(t *testing.T) {
 			"runtimeClass": validateRuntimeClassCases(),
 			"restricted":   {{name: "the docs' restricted PSP", mutate: func(*PodSecurityPolicy) {}}},
 		}
-		for _, group := range sortedKeys(tables) {
+		for _, group := range sortedStringKeys(tables) {
 			for _, tc := range tables[group] {
 				t.Run(group+"/"+tc.name, func(t *testing.T) {
 					p := validPSP()
