@@ -182,7 +182,7 @@ func validatePSPSpec(spec *PodSecurityPolicySpec, fldPath *field.Path) field.Err
 
 // validatePSPRunAsUser needs a known rule; ranges must be sound but may be
 // missing even for MustRunAs: the server accepts that, and only the
-// admission plugin then fails to build the strategy (see Unusable).
+// admission plugin then fails to build the strategy (FromDocuments warns about it).
 func validatePSPRunAsUser(fldPath *field.Path, opts *RunAsUserStrategyOptions) field.ErrorList {
 	var errs field.ErrorList
 	rules := []string{string(RunAsUserStrategyMustRunAs), string(RunAsUserStrategyMustRunAsNonRoot), string(RunAsUserStrategyRunAsAny)}
@@ -222,7 +222,7 @@ func validatePSPRunAsGroup(fldPath *field.Path, opts *RunAsGroupStrategyOptions)
 }
 
 // validatePSPSELinux needs a known rule; seLinuxOptions are not required by
-// the server even for MustRunAs (see Unusable).
+// the server even for MustRunAs (FromDocuments warns about it).
 func validatePSPSELinux(fldPath *field.Path, opts *SELinuxStrategyOptions) field.ErrorList {
 	rules := []string{string(SELinuxStrategyMustRunAs), string(SELinuxStrategyRunAsAny)}
 	if !slices.Contains(rules, string(opts.Rule)) {
