@@ -177,7 +177,7 @@ func explainSeccompAllowed(s seccompPolicy, c findingContext) string {
 	}
 	var whys []string
 	if slices.Contains(c.witnesses, psp.SeccompLocalhostProfilePrefix) {
-		whys = append(whys, "seccomp allowedProfileNames allows "+annotationOnlyWhy)
+		whys = append(whys, "seccomp allowedProfileNames allows localhost/, but "+annotationOnlyWhy)
 	}
 	if len(whys) < len(c.witnesses) {
 		whys = append(whys, why)
@@ -237,9 +237,9 @@ func seccompField(profile string) *corev1.SeccompProfile {
 	return &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
 }
 
-// annotationOnlyWhy says why a profile without a field form fails
+// annotationOnlyWhy says why localhost/, which names no profile, fails
 // restricted.
-const annotationOnlyWhy = "localhost/ without a profile name has no seccompProfile field form, so the apiserver keeps it " +
+const annotationOnlyWhy = "localhost/ names no profile and so has no seccompProfile field form: the apiserver keeps it " +
 	"as the pod annotation only, which PSS reads only before v1.19"
 
 // seccompSets words what a PSP default writes into a pod as it ends up

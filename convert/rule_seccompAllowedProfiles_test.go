@@ -69,7 +69,7 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
   seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
 			level:    "baseline",
 			findings: []string{field + "@restricted: seccompProfile_restricted"},
-			messages: []string{"seccomp allowedProfileNames allows localhost/ without a profile name has no seccompProfile field form"},
+			messages: []string{"seccomp allowedProfileNames allows localhost/, but localhost/ names no profile and so has no seccompProfile field form"},
 		},
 		{
 			name: "seccomp allowedProfileNames localhost/ without a profile name is restricted before v1.19, when PSS read the annotation",

@@ -61,7 +61,7 @@ func analyzeSeccompDefaultProfile(p *psp.PodSecurityPolicy) analysis {
 			}
 			why := ""
 			if c.level == api.LevelRestricted && seccompField(s.def) == nil {
-				why = "; " + annotationOnlyWhy
+				why = "; the default " + annotationOnlyWhy
 			}
 			return "seccomp defaultProfileName " + s.def + " gives every pod without a profile that profile; " +
 				string(c.level) + " allows only " + allows + why +

@@ -23,7 +23,7 @@ func TestRuleSeccompDefaultProfile(t *testing.T) {
 			level:     "baseline",
 			findings:  []string{allowed + "@restricted: seccompProfile_restricted", field + "@restricted: seccompProfile_restricted"},
 			mutations: []string{field},
-			messages:  []string{"seccomp defaultProfileName localhost/ gives every pod without a profile that profile; restricted allows only RuntimeDefault and Localhost profiles; localhost/ without a profile name has no seccompProfile field form"},
+			messages:  []string{"seccomp defaultProfileName localhost/ gives every pod without a profile that profile; restricted allows only RuntimeDefault and Localhost profiles; the default localhost/ names no profile"},
 		},
 		{
 			name:  "seccomp defaultProfileName without allowedProfileNames admits no pod",
