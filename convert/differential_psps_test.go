@@ -8,6 +8,7 @@ import (
 
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/psp"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // The PSPs of the differential test: the corpus, the seed, and generated
@@ -247,8 +248,8 @@ func readPolicies(t *testing.T, origin string, paths ...string) []diffPolicy {
 	return out
 }
 
-// differentialPolicies is the corpus's valid PSPs, the seed and the
-// generated ones.
+// differentialPolicies is the corpus's valid PSPs, the seed, each of them
+// also tightened (see tightened), and the generated ones.
 func differentialPolicies(t *testing.T) (all []diffPolicy, corpus int) {
 	t.Helper()
 	for _, p := range corpusPolicies(t) {
@@ -264,5 +265,25 @@ func differentialPolicies(t *testing.T) (all []diffPolicy, corpus int) {
 		t.Fatalf("seed file holds %d valid PSPs, want 1", len(seeds))
 	}
 	all = append(all, seeds...)
+	for _, p := range all[:corpus+1] {
+		all = append(all, diffPolicy{origin: p.origin + ", tightened", psp: tightened(t, p.psp)})
+	}
 	return append(all, generatedPolicies(t)...), corpus
+}
+
+// tightened is the PSP with SELinux held to container_t and AppArmor to
+// runtime/default. Every corpus PSP and the seed leave both open, which
+// alone makes them privileged (REFERENCE.md §7), so only their witnesses
+// would be tested; tightened they spread over all three levels, and the
+// rest of each real PSP is held to the level it gets.
+func tightened(t *testing.T, p *psp.PodSecurityPolicy) *psp.PodSecurityPolicy {
+	t.Helper()
+	out := p.DeepCopy()
+	out.Spec.SELinux = psp.SELinuxStrategyOptions{Rule: psp.SELinuxStrategyMustRunAs, SELinuxOptions: &corev1.SELinuxOptions{Type: "container_t"}}
+	if out.Annotations == nil {
+		out.Annotations = map[string]string{}
+	}
+	out.Annotations[apparmorAllowed] = psp.AppArmorProfileRuntimeDefault
+	out.Annotations[apparmorDefault] = psp.AppArmorProfileRuntimeDefault
+	return validPSP(t, out, p.Name+".tightened")
 }

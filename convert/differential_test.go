@@ -60,8 +60,8 @@ func TestDifferentialLevelHoldsForAdmittedPods(t *testing.T) {
 				policies[i].psp.Name, policies[i].origin, u.version, u.level, u.level, findingsAt(o.results[u.version], u.level))
 		}
 	}
-	t.Logf("%d PSPs (%d corpus, 1 seed, %d generated); %d fixture files → %d distinct fixture pods, %d allowance pods; %d versions %v",
-		len(policies), corpus, len(policies)-corpus-1, fixtureFiles, len(fixtures), total.allowancePods, len(versions), versionNames(versions))
+	t.Logf("%d PSPs (%d corpus, 1 seed, as many tightened, %d generated); %d fixture files → %d distinct fixture pods, %d allowance pods; %d versions %v",
+		len(policies), corpus, len(policies)-2*(corpus+1), fixtureFiles, len(fixtures), total.allowancePods, len(versions), versionNames(versions))
 	t.Logf("%d PSP×pod pairs, %d admitted (%d fixture, %d allowance)", total.pairs, total.admittedFixture+total.admittedAllowance, total.admittedFixture, total.admittedAllowance)
 	for _, v := range versions {
 		t.Logf("%s: levels %s; witnesses %s", v, total.levels[v.String()], total.witnesses[v.String()])
