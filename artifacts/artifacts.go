@@ -81,7 +81,7 @@ func WriteDir(p *plan.Plan, dir string) ([]File, error) {
 		name := patchFileName(w)
 		patchNames = append(patchNames, name)
 		files = append(files, newFile(filepath.Join(patchDir, name), data))
-		if !seenResource[w.Source.File] && w.Source.File != manifest.StdinFile {
+		if !seenResource[w.Source.File] && isInputFile(w.Source.File) {
 			seenResource[w.Source.File] = true
 			resources = append(resources, w.Source.File)
 		}
@@ -231,4 +231,14 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// isInputFile reports whether a source names a manifest file on disk, not
+// standard input, a cluster or a snapshot's object.
+func isInputFile(source string) bool {
+	if source == manifest.StdinFile {
+		return false
+	}
+	info, err := os.Stat(source)
+	return err == nil && info.Mode().IsRegular()
 }

@@ -85,9 +85,23 @@ func (c *Cluster) startAPIServer(ctx context.Context, bin, etcdURL string, port 
 	}
 	client.Timeout = 2 * time.Second
 	return waitReady(ctx, p, func(ctx context.Context) error {
-		return getOK(ctx, client, c.host+"/readyz", "")
+		if err := getOK(ctx, client, c.host+"/readyz", ""); err != nil {
+			return err
+		}
+		// The system namespaces are created by a loop that may lag
+		// /readyz; a test reading the whole cluster twice must not see
+		// "default" appear between the reads.
+		for _, ns := range systemNamespaces {
+			if err := getOK(ctx, client, c.host+"/api/v1/namespaces/"+ns, ""); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
+
+// systemNamespaces are the namespaces every apiserver creates itself.
+var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 
 func (c *Cluster) apiServerArgs(f pkiFiles, etcdURL string, port int) []string {
 	args := []string{
