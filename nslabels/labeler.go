@@ -95,6 +95,8 @@ func (r *Result) conflict() bool { return r.err != nil && apierrors.IsConflict(r
 
 // Report is the outcome of one run, in the order of the targets.
 type Report struct {
+	// Cluster names the cluster labelled (a kubeconfig context).
+	Cluster    string   `json:"cluster,omitempty"`
 	Apply      bool     `json:"apply"`
 	Overwrite  bool     `json:"overwrite"`
 	Namespaces []Result `json:"namespaces"`

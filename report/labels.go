@@ -33,6 +33,13 @@ func labelsHeadline(r *nslabels.Report) string {
 	}
 }
 
+func onCluster(r *nslabels.Report) string {
+	if r.Cluster == "" {
+		return ""
+	}
+	return " on " + r.Cluster
+}
+
 func labelsSummary(r *nslabels.Report) string {
 	var parts []string
 	for _, s := range []nslabels.Status{nslabels.Applied, nslabels.DryRun, nslabels.Held, nslabels.Unchanged, nslabels.Missing, nslabels.Failed} {
@@ -48,7 +55,7 @@ func labelsSummary(r *nslabels.Report) string {
 
 func labelsText(w io.Writer, r *nslabels.Report) error {
 	ew := &errWriter{w: w}
-	ew.printf("Pod Security labels: %s\n", labelsHeadline(r))
+	ew.printf("Pod Security labels%s: %s\n", onCluster(r), labelsHeadline(r))
 	if len(r.Incomplete) > 0 {
 		ew.printf("\nINCOMPLETE: %s\n", strings.Join(r.Incomplete, "; "))
 	}
@@ -121,7 +128,7 @@ func actionCounts(changes []nslabels.LabelChange) map[nslabels.Action]int {
 func labelsMarkdown(w io.Writer, r *nslabels.Report) error {
 	ew := &errWriter{w: w}
 	headline := labelsHeadline(r)
-	ew.printf("# Pod Security labels\n\n%s%s.\n\n", strings.ToUpper(headline[:1]), mdEscape(headline[1:]))
+	ew.printf("# Pod Security labels%s\n\n%s%s.\n\n", mdEscape(onCluster(r)), strings.ToUpper(headline[:1]), mdEscape(headline[1:]))
 	if len(r.Incomplete) > 0 {
 		ew.printf("> **Incomplete:** %s\n\n", mdEscape(strings.Join(r.Incomplete, "; ")))
 	}

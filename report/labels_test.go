@@ -36,7 +36,8 @@ func labelsReport(apply bool) *nslabels.Report {
 		status = nslabels.Applied
 	}
 	return &nslabels.Report{
-		Apply: apply,
+		Cluster: "prod-eu",
+		Apply:   apply,
 		Namespaces: []nslabels.Result{
 			{Namespace: "shop", Status: status, Applied: apply, Labels: added, Warnings: []string{}},
 			{Namespace: "batch", Status: status, Applied: apply, Labels: []nslabels.LabelChange{
@@ -99,7 +100,7 @@ func TestLabelsHeldHeadline(t *testing.T) {
 	if err := Labels(&out, Text, r); err != nil {
 		t.Fatal(err)
 	}
-	if want := "Pod Security labels: nothing applied: dry runs returned warnings"; !bytes.HasPrefix(out.Bytes(), []byte(want)) {
+	if want := "Pod Security labels on prod-eu: nothing applied: dry runs returned warnings"; !bytes.HasPrefix(out.Bytes(), []byte(want)) {
 		t.Errorf("held run starts %q, want %q", out.String()[:60], want)
 	}
 }

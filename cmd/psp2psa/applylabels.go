@@ -14,33 +14,39 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
+// applyLabelsCmd always talks to a cluster, so unlike plan's cluster flags
+// its --kubeconfig and --context apply with manifest paths too: the paths
+// are what is planned, the cluster is what is labelled.
 type applyLabelsCmd struct {
 	planFlags
-	Paths          []string `arg:"" optional:"" name:"path" help:"Manifests to plan from, as for plan: PSPs, RBAC, namespaces, service accounts and workloads."`
-	Kubeconfig     string   `help:"Kubeconfig of the cluster to label (default: $KUBECONFIG, then ~/.kube/config)." type:"path"`
+	snapshotFlag
+	Paths          []string `arg:"" optional:"" name:"path" help:"Manifests to plan from, as for plan. None: plan from the live cluster being labelled."`
+	Kubeconfig     string   `help:"Kubeconfig of the cluster to label, and to plan from when no path is given (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster config)." type:"path"`
 	Context        string   `help:"Kubeconfig context to use (default: its current context)."`
+	AllNamespaces  bool     `short:"A" name:"all-namespaces" help:"Planning from the cluster: read every namespace; the default unless -n names one."`
 	Apply          bool     `help:"Patch the namespaces. Without it only a server-side dry run is made and the cluster is not changed."`
 	FailOnWarnings bool     `name:"fail-on-warnings" help:"Exit 3 when a dry run returns warnings (existing pods the new enforce level would reject); with --apply, then apply nothing."`
 }
 
 func (c *applyLabelsCmd) Run(g *Globals) error {
-	if len(c.Paths) == 0 {
-		return usageError(errors.New("apply-labels needs the manifests to plan from (planning from the live cluster is not wired up yet)"))
-	}
 	opts, err := c.options(g)
 	if err != nil {
 		return err
 	}
-	in := readInputs(g, c.Paths, c.Namespace)
+	in, err := c.inputs(g)
+	if err != nil {
+		return err
+	}
 	if len(in.problems) > 0 {
 		// A plan over bad input may put the wrong level on a namespace.
 		return in.finish(g)
 	}
 	p := plan.Build(in.plan, opts)
-	if c.Apply && len(p.Incomplete) > 0 {
-		return usageError(fmt.Errorf("the plan is incomplete, so --apply is refused: %v", p.Incomplete))
+	if c.Apply && len(in.incomplete) > 0 {
+		printProblems(g, nil, in.warnings)
+		return usageError(fmt.Errorf("the plan is incomplete, so --apply is refused (plan from manifests or a complete snapshot): %v", in.incomplete))
 	}
-	cfg, err := c.restConfig()
+	cfg, name, err := c.restConfig()
 	if err != nil {
 		return err
 	}
@@ -52,7 +58,7 @@ func (c *applyLabelsCmd) Run(g *Globals) error {
 	defer stop()
 	targets, skipped := nslabels.Targets(p)
 	r := labeler.Run(ctx, targets, nslabels.Options{Overwrite: c.Overwrite, Apply: c.Apply, HoldOnWarnings: c.FailOnWarnings})
-	r.Skipped, r.Incomplete = skipped, p.Incomplete
+	r.Cluster, r.Skipped, r.Incomplete = name, skipped, in.incomplete
 	if err := report.Labels(g.stdout, g.format(), r); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
@@ -60,6 +66,19 @@ func (c *applyLabelsCmd) Run(g *Globals) error {
 		return err
 	}
 	return labelsOutcome(r, c.FailOnWarnings)
+}
+
+// inputs reads the manifests (or a snapshot), or else the cluster that is
+// to be labelled.
+func (c *applyLabelsCmd) inputs(g *Globals) (*inputs, error) {
+	paths := c.paths(c.Paths)
+	if len(paths) > 0 {
+		if c.AllNamespaces {
+			return nil, usageError(errors.New("-A reads every namespace of the cluster; with manifest paths the namespaces they plan are labelled"))
+		}
+		return readInputs(g, paths, c.Namespace), nil
+	}
+	return clusterInputs(g, &clusterFlags{Kubeconfig: c.Kubeconfig, Context: c.Context, AllNamespaces: c.AllNamespaces}, c.Namespace)
 }
 
 // labelsOutcome turns the report into the exit code: a failed namespace
@@ -74,15 +93,23 @@ func labelsOutcome(r *nslabels.Report, failOnWarnings bool) error {
 	return nil
 }
 
-// restConfig loads the client configuration as kubectl does: --kubeconfig,
-// else $KUBECONFIG, else ~/.kube/config; --context, else the current one.
-func (c *applyLabelsCmd) restConfig() (*rest.Config, error) {
+// restConfig loads the client configuration as kubectl does and names the
+// cluster after the context (the server, in a pod), so the report says
+// which cluster was labelled.
+func (c *applyLabelsCmd) restConfig() (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = c.Kubeconfig
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: c.Context}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.Context})
+	cfg, err := loader.ClientConfig()
 	if err != nil {
-		return nil, usageError(fmt.Errorf("loading the kubeconfig: %w", err))
+		return nil, "", usageError(fmt.Errorf("no cluster to label: %w", err))
 	}
-	return cfg, nil
+	name := cfg.Host
+	if raw, err := loader.RawConfig(); err == nil && raw.CurrentContext != "" {
+		name = raw.CurrentContext
+	}
+	if c.Context != "" {
+		name = c.Context
+	}
+	return cfg, name, nil
 }

@@ -113,6 +113,25 @@ func TestApplyLabelsCLIV137(t *testing.T) {
 		}
 	})
 
+	t.Run("planned from the 1.37 cluster itself: incomplete without PSPs, so dry run only", func(t *testing.T) {
+		rv := resourceVersion(t, admin, ns)
+		r := runCLI(t, "", "apply-labels", "--kubeconfig", c.KubeconfigPath(), "-n", ns, "-o", "json")
+		var rep nslabels.Report
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitOK {
+			t.Fatalf("exit %d, report %v: %s%s", r.code, err, r.stdout, r.stderr)
+		}
+		if rep.Cluster != testcluster.AdminContext || !strings.Contains(strings.Join(rep.Incomplete, "\n"), "podsecuritypolicies") {
+			t.Errorf("cluster %q, incomplete %q: want %q and podsecuritypolicies", rep.Cluster, rep.Incomplete, testcluster.AdminContext)
+		}
+		r = runCLI(t, "", "apply-labels", "--kubeconfig", c.KubeconfigPath(), "-n", ns, "--apply")
+		if r.code != exitInput || !strings.Contains(r.stderr, "--apply is refused") {
+			t.Errorf("--apply on an incomplete plan: exit %d, want %d: %s", r.code, exitInput, r.stderr)
+		}
+		if got := resourceVersion(t, admin, ns); got != rv {
+			t.Errorf("namespace changed: resourceVersion %s -> %s", rv, got)
+		}
+	})
+
 	t.Run("a user who may not patch fails with exit 1", func(t *testing.T) {
 		r := runCLI(t, "", "apply-labels", "--kubeconfig", c.KubeconfigPath(), "--context", testcluster.LimitedContext,
 			"-n", ns, "-o", "json", labelsFixture)
@@ -126,16 +145,24 @@ func TestApplyLabelsCLIV137(t *testing.T) {
 }
 
 func TestApplyLabelsUsage(t *testing.T) {
-	for name, args := range map[string][]string{
-		"no manifests":      {"apply-labels"},
-		"unknown context":   {"apply-labels", "--kubeconfig", kubeconfigWithContext(t), "--context", "nope", labelsFixture},
-		"no kubeconfig":     {"apply-labels", "--kubeconfig", filepath.Join(t.TempDir(), "absent"), labelsFixture},
-		"bad level":         {"apply-labels", "--to-level", "strict", labelsFixture},
-		"unreadable inputs": {"apply-labels", "../../testdata/labels/absent.yaml"},
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"-A with manifests", []string{"apply-labels", "-A", labelsFixture}, "-A reads every namespace"},
+		{"unknown context", []string{"apply-labels", "--kubeconfig", kubeconfigWithContext(t), "--context", "nope", labelsFixture}, "no cluster to label"},
+		{"no kubeconfig", []string{"apply-labels", "--kubeconfig", filepath.Join(t.TempDir(), "absent"), labelsFixture}, "no cluster to label"},
+		{"bad level", []string{"apply-labels", "--to-level", "strict", labelsFixture}, "--to-level"},
+		{"unreadable manifests: no cluster is touched", []string{"apply-labels", "--kubeconfig", kubeconfigWithContext(t), "../../testdata/labels/absent.yaml"}, "input problem"},
 	} {
-		t.Run(name, func(t *testing.T) {
-			if r := runCLI(t, "", args...); r.code != exitInput {
-				t.Errorf("exit %d, want %d: %s", r.code, exitInput, r.stderr)
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, "", tc.args...)
+			if r.code != exitInput || !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("exit %d, want %d with %q: %s", r.code, exitInput, tc.stderr, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("a report was written, so a cluster was asked:\n%s", r.stdout)
 			}
 		})
 	}
