@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,36 +14,18 @@ import (
 	"github.com/psp2psa/psp2psa/nslabels"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 const labelsFixture = "../../testdata/labels/workloads.yaml"
-
-// startV137 starts a v1.37 cluster for one test. The package has no
-// TestMain, so testcluster.Get is not available; the test owns the cluster.
-func startV137(t *testing.T) *testcluster.Cluster {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("e2e test skipped in -short mode")
-	}
-	start := time.Now()
-	c, err := testcluster.Start(context.Background(), "v1.37")
-	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") == "" {
-		t.Skipf("e2e test skipped: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Stop)
-	t.Logf("started %s in %s", c.Version(), time.Since(start).Round(time.Millisecond))
-	return c
-}
 
 // TestApplyLabelsCLIV137 drives the command as a user would: plan the
 // fixture into a namespace whose pod was never patched, look (dry run),
 // let CI gate on the warnings, apply, and run again.
 func TestApplyLabelsCLIV137(t *testing.T) {
-	c := startV137(t)
+	c := startCluster(t, "v1.37")
 	admin := kubernetes.NewForConfigOrDie(c.AdminConfig())
 	ns := labelsNamespace(t, c, admin)
 	base := []string{"apply-labels", "--kubeconfig", c.KubeconfigPath(), "--to-level", "restricted", "-n", ns, labelsFixture}
@@ -142,6 +122,40 @@ func TestApplyLabelsCLIV137(t *testing.T) {
 			t.Errorf("result %+v: want failed, forbidden", res)
 		}
 	})
+}
+
+// TestApplyLabelsFromClusterCLIV124 is the migration's own order: on the
+// 1.24 cluster, still under PSP, plan from the cluster and label it before
+// upgrading.
+func TestApplyLabelsFromClusterCLIV124(t *testing.T) {
+	c := startCluster(t, "v1.24")
+	cfg := c.AdminConfig()
+	cfg.WarningHandler = rest.NoWarnings{} // PSP's deprecation notice
+	admin := kubernetes.NewForConfigOrDie(cfg)
+	ns, _ := admittedPod(t, c, admin, dynamic.NewForConfigOrDie(cfg))
+
+	r := runCLI(t, "", "apply-labels", "--kubeconfig", c.KubeconfigPath(), "-n", ns, "--apply", "--fail-on-warnings", "-o", "json")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	var rep nslabels.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Incomplete) != 0 || len(rep.Namespaces) != 1 || rep.Namespaces[0].Status != nslabels.Applied {
+		t.Fatalf("want one namespace applied from a complete read, got %+v", rep)
+	}
+	got := liveNamespace(t, admin, ns).Labels
+	for _, l := range rep.Namespaces[0].Labels {
+		if got[l.Key] != l.Planned {
+			t.Errorf("%s = %q, want %q", l.Key, got[l.Key], l.Planned)
+		}
+	}
+	// The pod "web" sets nothing restricted asks for, and baseline
+	// forbids nothing it does.
+	if enforce := got[nslabels.Prefix+"enforce"]; enforce != "baseline" {
+		t.Errorf("enforce = %q, want baseline for pod web", enforce)
+	}
 }
 
 func TestApplyLabelsUsage(t *testing.T) {
