@@ -144,15 +144,23 @@ func workloadPatch(w *plan.Workload) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: encoding the patch: %w", w.Ref(), err)
 	}
-	header := fmt.Sprintf("# Keeps what PodSecurityPolicy %s injected into %s", orNone(w.AdmittedBy), w.Ref())
-	return append([]byte(header+"\n"), data...), nil
+	return append([]byte(patchHeader(w)), data...), nil
 }
 
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
+// patchHeader says what the patch is for: keeping what the admitting PSP
+// injected, and the changes a --to-level asked for.
+func patchHeader(w *plan.Workload) string {
+	var why []string
+	if w.Mutated {
+		why = append(why, "keeps what PodSecurityPolicy "+w.AdmittedBy+" injected")
 	}
-	return s
+	for _, c := range w.Patch.Changes {
+		if c.Check != "" {
+			why = append(why, "adds what a stricter Pod Security level needs")
+			break
+		}
+	}
+	return fmt.Sprintf("# securityContext patch for %s: %s\n", w.Ref(), strings.Join(why, "; "))
 }
 
 // kustomization applies the patches to the input files, referenced
