@@ -83,23 +83,21 @@ func mutated(original, defaulted *corev1.Pod) bool {
 }
 
 func containersMutated(a, b []corev1.Container) bool {
-	if len(a) != len(b) {
-		return true
-	}
-	for i := range a {
-		if !apiequality.Semantic.DeepEqual(a[i].SecurityContext, b[i].SecurityContext) {
-			return true
-		}
-	}
-	return false
+	return securityContextsDiffer(a, b, func(c *corev1.Container) *corev1.SecurityContext { return c.SecurityContext })
 }
 
 func ephemeralMutated(a, b []corev1.EphemeralContainer) bool {
+	return securityContextsDiffer(a, b, func(c *corev1.EphemeralContainer) *corev1.SecurityContext { return c.SecurityContext })
+}
+
+// securityContextsDiffer compares two container lists by their security
+// contexts, in order.
+func securityContextsDiffer[T any](a, b []T, sc func(*T) *corev1.SecurityContext) bool {
 	if len(a) != len(b) {
 		return true
 	}
 	for i := range a {
-		if !apiequality.Semantic.DeepEqual(a[i].SecurityContext, b[i].SecurityContext) {
+		if !apiequality.Semantic.DeepEqual(sc(&a[i]), sc(&b[i])) {
 			return true
 		}
 	}
