@@ -85,25 +85,40 @@ spec:
 `, w, ns, w, w, w, security)
 }
 
-// BenchmarkPlan plans 10,000 workloads in 1,000 namespaces with 50 PSPs,
-// from reading the stream to the finished plan.
+// BenchmarkPlan plans generated clusters from reading the stream to the
+// finished plan: 10,000 workloads in 1,000 namespaces with 50 PSPs, and
+// 100,000 in 5,000 namespaces.
 func BenchmarkPlan(b *testing.B) {
-	stream := generatedCluster(1000, 10, 50)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		docs, errs := manifest.Read([]string{manifest.Stdin}, strings.NewReader(stream))
-		if len(errs) > 0 {
-			b.Fatal(errs)
-		}
-		load := psp.FromDocuments(docs)
-		inv, invErrs := inventory.FromDocuments(docs, "")
-		if len(invErrs) > 0 {
-			b.Fatal(invErrs)
-		}
-		p := Build(Input{Policies: load.Policies, Inventory: inv}, defaultOptions(b))
-		if len(p.Workloads) != 10000 || len(p.Namespaces) != 1000 {
-			b.Fatalf("planned %d workloads in %d namespaces", len(p.Workloads), len(p.Namespaces))
-		}
+	for _, size := range []struct {
+		name                    string
+		namespaces, perNS, psps int
+	}{
+		{"10k-workloads-1k-namespaces-50-psps", 1000, 10, 50},
+		{"100k-workloads-5k-namespaces-50-psps", 5000, 20, 50},
+	} {
+		b.Run(size.name, func(b *testing.B) {
+			stream := generatedCluster(size.namespaces, size.perNS, size.psps)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				p := planStream(b, stream)
+				if len(p.Workloads) != size.namespaces*size.perNS || len(p.Namespaces) != size.namespaces {
+					b.Fatalf("planned %d workloads in %d namespaces", len(p.Workloads), len(p.Namespaces))
+				}
+			}
+		})
 	}
+}
+
+func planStream(b *testing.B, stream string) *Plan {
+	docs, errs := manifest.Read([]string{manifest.Stdin}, strings.NewReader(stream))
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	load := psp.FromDocuments(docs)
+	inv, invErrs := inventory.FromDocuments(docs, "")
+	if len(invErrs) > 0 {
+		b.Fatal(invErrs)
+	}
+	return Build(Input{Policies: load.Policies, Inventory: inv}, defaultOptions(b))
 }
