@@ -49,7 +49,7 @@ type planCmd struct {
 	snapshotFlag
 	Paths    []string `arg:"" optional:"" name:"path" help:"Manifests: PSPs, RBAC, namespaces, service accounts and workloads; files, directories or - for standard input. None: read the live cluster."`
 	WriteDir string   `name:"write-dir" help:"Write DIR/patches/ (strategic-merge patches and a kustomization.yaml) and DIR/namespaces.yaml." type:"path"`
-	InPlace  bool     `name:"in-place" help:"Rewrite the input manifests instead, keeping comments and key order." xor:"write"`
+	InPlace  bool     `name:"in-place" help:"Rewrite the input manifests instead, keeping comments and key order."`
 	DiffOnly bool     `name:"diff-only" help:"Print only the unified diffs of every change."`
 }
 
@@ -72,7 +72,7 @@ func (c *planCmd) Run(g *Globals) error {
 	p := plan.Build(in.plan, opts)
 	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
 	p.Incomplete = in.incomplete
-	files, err := c.files(p, in)
+	files, err := c.files(g, p, in)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (c *planCmd) Run(g *Globals) error {
 
 // files are the changes the plan makes: the write-dir's files, or else the
 // input manifests rewritten (shown as diffs, written with --in-place).
-func (c *planCmd) files(p *plan.Plan, in *inputs) ([]artifacts.File, error) {
+func (c *planCmd) files(g *Globals, p *plan.Plan, in *inputs) ([]artifacts.File, error) {
 	if c.WriteDir != "" {
 		return artifacts.WriteDir(p, c.WriteDir)
 	}
@@ -102,7 +102,8 @@ func (c *planCmd) files(p *plan.Plan, in *inputs) ([]artifacts.File, error) {
 		return nil, err
 	}
 	if err != nil {
-		// Diffs are a courtesy when nothing is written (stdin input).
+		// Diffs are a courtesy when nothing is written (stdin input, say).
+		fmt.Fprintf(g.stderr, "warning: no diffs: %v\n", err)
 		return nil, nil
 	}
 	return files, nil
