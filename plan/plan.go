@@ -77,9 +77,7 @@ func Build(in Input, opts Options) *Plan {
 		eval:     pss.NewEvaluator(),
 		accounts: indexServiceAccounts(inv),
 	}
-	for i := range inv.Workloads {
-		p.Workloads = append(p.Workloads, w.plan(&inv.Workloads[i]))
-	}
+	p.Workloads = w.planAll(inv.Workloads)
 	p.Namespaces = planNamespaces(p, inv, w, opts)
 	return p
 }

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/psp2psa/psp2psa/convert"
 	"github.com/psp2psa/psp2psa/inventory"
@@ -92,6 +94,23 @@ func indexServiceAccounts(inv *inventory.Inventory) map[string]*corev1.ServiceAc
 		sa := &inv.ServiceAccounts[i]
 		out[sa.Namespace+"/"+sa.Name] = sa
 	}
+	return out
+}
+
+// planAll plans every workload, in input order, on all processors: each
+// workload's plan depends only on shared read-only indexes.
+func (wp *workloadPlanner) planAll(in []inventory.Workload) []Workload {
+	out := make([]Workload, len(in))
+	workers := min(runtime.GOMAXPROCS(0), len(in))
+	var wg sync.WaitGroup
+	for worker := range workers {
+		wg.Go(func() {
+			for i := worker; i < len(in); i += workers {
+				out[i] = wp.plan(&in[i])
+			}
+		})
+	}
+	wg.Wait()
 	return out
 }
 
