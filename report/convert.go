@@ -52,9 +52,23 @@ func Summary(p *convert.PolicyResult) string {
 func blockers(p *convert.PolicyResult, level api.Level) []string {
 	var out []string
 	for _, field := range p.BlockedBy(level) {
-		out = append(out, field+" ("+strings.Join(checksOf(p, field, level), ", ")+")")
+		out = append(out, shortField(field)+" ("+strings.Join(checksOf(p, field, level), ", ")+")")
 	}
 	return out
+}
+
+// shortField names the profile annotations the way people say them
+// ("seccomp allowedProfileNames") where a line lists many fields.
+func shortField(field string) string {
+	for prefix, short := range map[string]string{
+		"annotations[seccomp.security.alpha.kubernetes.io/": "seccomp ",
+		"annotations[apparmor.security.beta.kubernetes.io/": "apparmor ",
+	} {
+		if rest, ok := strings.CutPrefix(field, prefix); ok {
+			return short + strings.TrimSuffix(rest, "]")
+		}
+	}
+	return field
 }
 
 func checksOf(p *convert.PolicyResult, field string, level api.Level) []string {
