@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/psp2psa/psp2psa/pss"
 )
 
 // Prefix is the prefix of every label this package may set.
-const Prefix = "pod-security.kubernetes.io/"
+const Prefix = pss.LabelPrefix
 
 // Action is what happens to one planned label.
 type Action string

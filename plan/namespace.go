@@ -54,14 +54,6 @@ type Change struct {
 	Message string   `json:"message"`
 }
 
-// Label keys.
-const (
-	labelPrefix = "pod-security.kubernetes.io/"
-	modeEnforce = "enforce"
-	modeAudit   = "audit"
-	modeWarn    = "warn"
-)
-
 var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true}
 
 // IsSystem reports whether a namespace belongs to Kubernetes itself.
@@ -103,7 +95,7 @@ func currentLabels(inv *inventory.Inventory) map[string]map[string]string {
 	for i := range inv.Namespaces {
 		ns := &inv.Namespaces[i]
 		for k, v := range ns.Labels {
-			if strings.HasPrefix(k, labelPrefix) {
+			if pss.IsLabel(k) {
 				if out[ns.Name] == nil {
 					out[ns.Name] = map[string]string{}
 				}
@@ -203,13 +195,9 @@ func planLevels(ns *Namespace, workloads []*Workload, opts Options) {
 // targetLabels are the labels the plan wants: enforce at the namespace's
 // level, audit and warn one level stricter so teams see what stands
 // between them and restricted, all pinned to the version.
-func targetLabels(enforce api.Level, version string) map[string]string {
+func targetLabels(enforce api.Level, version api.Version) map[string]string {
 	watch := pss.NextStricter(enforce)
-	return map[string]string{
-		labelPrefix + modeEnforce: string(enforce), labelPrefix + modeEnforce + "-version": version,
-		labelPrefix + modeAudit: string(watch), labelPrefix + modeAudit + "-version": version,
-		labelPrefix + modeWarn: string(watch), labelPrefix + modeWarn + "-version": version,
-	}
+	return pss.Labels(map[pss.Mode]api.Level{pss.Enforce: enforce, pss.Audit: watch, pss.Warn: watch}, version)
 }
 
 func proposedLabels(ns *Namespace, opts Options) map[string]string {
@@ -217,7 +205,7 @@ func proposedLabels(ns *Namespace, opts Options) map[string]string {
 		ns.Notes = append(ns.Notes, "system namespace: reported, not labelled (--include-system labels it)")
 		return map[string]string{}
 	}
-	labels := targetLabels(ns.Enforce, opts.Version.String())
+	labels := targetLabels(ns.Enforce, opts.Version)
 	if opts.Overwrite {
 		return labels
 	}
@@ -237,12 +225,7 @@ func rollout(ns *Namespace, opts Options) []Stage {
 	if len(ns.Labels) == 0 {
 		return []Stage{}
 	}
-	version := opts.Version.String()
-	observe := map[string]string{}
-	for _, mode := range []string{modeAudit, modeWarn} {
-		observe[labelPrefix+mode] = string(ns.Enforce)
-		observe[labelPrefix+mode+"-version"] = version
-	}
+	observe := pss.Labels(map[pss.Mode]api.Level{pss.Audit: ns.Enforce, pss.Warn: ns.Enforce}, opts.Version)
 	return []Stage{
 		{Step: 1, Description: fmt.Sprintf("warn and audit at %s: violations show up in kubectl warnings and the audit log, nothing is rejected", ns.Enforce), Labels: observe},
 		{Step: 2, Description: fmt.Sprintf("enforce %s once no warnings remain; audit and warn move on to %s", ns.Enforce, pss.NextStricter(ns.Enforce)), Labels: ns.Labels},

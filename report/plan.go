@@ -10,6 +10,7 @@ import (
 
 	"github.com/psp2psa/psp2psa/convert"
 	"github.com/psp2psa/psp2psa/plan"
+	"github.com/psp2psa/psp2psa/pss"
 )
 
 // FileChange is a file as it is and as the plan would write it; New nil
@@ -82,7 +83,7 @@ func textNamespaces(ew *errWriter, p *plan.Plan) {
 	fmt.Fprintf(tw, "  NAMESPACE\tENFORCE\tAUDIT/WARN\tPSP LEVEL\tWORKLOAD LEVEL\tWORKLOADS\tPSPS\n")
 	for i := range p.Namespaces {
 		ns := &p.Namespaces[i]
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", ns.Name, labelOr(ns, "enforce"), labelOr(ns, "warn"),
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", ns.Name, labelOr(ns, pss.Enforce), labelOr(ns, pss.Warn),
 			ns.PSPLevel, ns.WorkloadLevel, ns.Workloads, strings.Join(ns.Policies, ","))
 	}
 	ew.flush(tw)
@@ -91,8 +92,8 @@ func textNamespaces(ew *errWriter, p *plan.Plan) {
 	}
 }
 
-func labelOr(ns *plan.Namespace, mode string) string {
-	if v, ok := ns.Labels["pod-security.kubernetes.io/"+mode]; ok {
+func labelOr(ns *plan.Namespace, mode pss.Mode) string {
+	if v, ok := ns.Labels[pss.LevelLabel(mode)]; ok {
 		return v
 	}
 	return "-"
@@ -230,7 +231,7 @@ func planMarkdown(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	ew.printf("## Namespaces\n\n| namespace | enforce | audit/warn | PSP level | workload level | workloads | notes |\n|---|---|---|---|---|---|---|\n")
 	for i := range p.Namespaces {
 		ns := &p.Namespaces[i]
-		ew.printf("| `%s` | %s | %s | %s | %s | %d | %s |\n", ns.Name, labelOr(ns, "enforce"), labelOr(ns, "warn"), ns.PSPLevel,
+		ew.printf("| `%s` | %s | %s | %s | %s | %d | %s |\n", ns.Name, labelOr(ns, pss.Enforce), labelOr(ns, pss.Warn), ns.PSPLevel,
 			ns.WorkloadLevel, ns.Workloads, mdEscape(strings.Join(ns.Notes, "; ")))
 	}
 	ew.printf("\n## Workloads\n\n| workload | admitted by | mutated | changes | level (as written → patched) | unfixable |\n|---|---|---|---|---|---|\n")
