@@ -32,13 +32,20 @@ type Cluster struct {
 	pki            *pki
 	kubeconfig     string
 	etcd, server   *process
-	stopOnce       sync.Once
+	// extraArgs are the apiserver flags Options add, after the defaults.
+	extraArgs []string
+	stopOnce  sync.Once
 }
 
 // Start launches etcd and kube-apiserver for version ("v1.24" or "v1.37") on
 // free loopback ports and returns once /readyz succeeds. The caller must call
 // Stop.
 func Start(ctx context.Context, version string) (*Cluster, error) {
+	return StartWith(ctx, version, Options{})
+}
+
+// StartWith is Start with apiserver flags and files added by opts.
+func StartWith(ctx context.Context, version string, opts Options) (*Cluster, error) {
 	bins, err := findBinaries(version)
 	if err != nil {
 		return nil, err
@@ -49,7 +56,7 @@ func Start(ctx context.Context, version string) (*Cluster, error) {
 		defer cancel()
 	}
 	for attempt := 1; ; attempt++ {
-		c, err := startOnce(ctx, version, bins)
+		c, err := startOnce(ctx, version, bins, opts)
 		if err == nil {
 			return c, nil
 		}
@@ -61,7 +68,7 @@ func Start(ctx context.Context, version string) (*Cluster, error) {
 
 // startOnce makes one attempt with fresh ports and a fresh directory; on
 // failure it leaves nothing running or on disk.
-func startOnce(ctx context.Context, version string, bins binaries) (_ *Cluster, err error) {
+func startOnce(ctx context.Context, version string, bins binaries, opts Options) (_ *Cluster, err error) {
 	minor, exact, err := resolveVersion(version)
 	if err != nil {
 		return nil, err
@@ -76,6 +83,9 @@ func startOnce(ctx context.Context, version string, bins binaries) (_ *Cluster, 
 	}()
 	if c.dir, err = os.MkdirTemp("", "psp2psa-testcluster-"+minor+"-"); err != nil {
 		return nil, fmt.Errorf("create temp dir: %w", err)
+	}
+	if c.extraArgs, err = opts.apply(c.dir); err != nil {
+		return nil, err
 	}
 	if c.pki, err = newPKI(); err != nil {
 		return nil, err

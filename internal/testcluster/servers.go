@@ -130,7 +130,8 @@ func (c *Cluster) apiServerArgs(f pkiFiles, etcdURL string, port int) []string {
 		// a 1.24 cluster here.
 		args = append(args, "--enable-admission-plugins=PodSecurityPolicy")
 	}
-	return args
+	// Last, so that a test's flag overrides a default of the same name.
+	return append(args, c.extraArgs...)
 }
 
 // waitReady polls check until it succeeds, the process exits or ctx ends,
