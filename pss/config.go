@@ -2,7 +2,6 @@ package pss
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -81,12 +80,8 @@ func (c Config) Validate() error {
 }
 
 func validate(cfg *admissionapi.PodSecurityConfiguration) error {
-	var errs []error
-	for _, e := range validation.ValidatePodSecurityConfiguration(cfg) {
-		errs = append(errs, e)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("invalid PodSecurity configuration: %w", err)
+	if errs := validation.ValidatePodSecurityConfiguration(cfg); len(errs) > 0 {
+		return fmt.Errorf("invalid PodSecurity configuration: %w", errs.ToAggregate())
 	}
 	return nil
 }
