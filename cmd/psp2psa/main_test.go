@@ -198,10 +198,17 @@ func TestPlanWritesAndRewrites(t *testing.T) {
 	if r := runCLI(t, "", "plan", "--write-dir", out, inputs); r.code != exitOK {
 		t.Fatalf("--write-dir: exit %d: %s", r.code, r.stderr)
 	}
-	for _, f := range []string{"patches/kustomization.yaml", "patches/shop-deployment-frontend.yaml", "namespaces.yaml"} {
+	for _, f := range []string{"patches/kustomization.yaml", "patches/shop-deployment-frontend.yaml", "namespaces.yaml", "admission-configuration.yaml"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("--write-dir did not write %s: %v", f, err)
 		}
+	}
+	if r := runCLI(t, "", "plan", "--write-dir", out, "--server-version", "1.24", inputs); r.code != exitInput || !strings.Contains(r.stderr, "--server-version") {
+		t.Errorf("a malformed --server-version: exit %d, stderr %s", r.code, r.stderr)
+	}
+	config, err := pss.ReadConfiguration(mustRead(t, filepath.Join(out, "admission-configuration.yaml")))
+	if err != nil || config.Defaults.Enforce != "baseline" {
+		t.Errorf("admission-configuration.yaml: %v, %+v", err, config)
 	}
 	before, _ := os.ReadFile(filepath.Join(inputs, "shop.yaml"))
 	if r := runCLI(t, "", "plan", "--in-place", inputs); r.code != exitOK {
@@ -325,4 +332,13 @@ func copyDir(t *testing.T, dir string) string {
 		write(t, filepath.Join(out, e.Name()), string(data))
 	}
 	return out
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

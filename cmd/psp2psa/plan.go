@@ -11,6 +11,7 @@ import (
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
 	"github.com/psp2psa/psp2psa/report"
+	"k8s.io/pod-security-admission/api"
 )
 
 // planFlags are the choices shared by plan and patch.
@@ -51,6 +52,17 @@ type planCmd struct {
 	WriteDir string   `name:"write-dir" help:"Write DIR/patches/ (strategic-merge patches and a kustomization.yaml) and DIR/namespaces.yaml." type:"path"`
 	InPlace  bool     `name:"in-place" help:"Rewrite the input manifests instead, keeping comments and key order."`
 	DiffOnly bool     `name:"diff-only" help:"Print only the unified diffs of every change."`
+
+	ServerVersion string      `name:"server-version" help:"Kubernetes version (v1.N) of the kube-apiserver that will read --write-dir's admission-configuration.yaml; it decides the PodSecurityConfiguration apiVersion. Default: the PSS version."`
+	Exempt        exemptFlags `embed:"" prefix:"exempt-"`
+}
+
+// exemptFlags are exemptions for the cluster-wide PodSecurity
+// configuration, beyond the system namespaces the plan leaves unlabelled.
+type exemptFlags struct {
+	Namespace    []string `name:"namespace" help:"Exempt this namespace from the cluster-wide defaults (repeatable)."`
+	User         []string `name:"user" help:"Exempt requests by this user (repeatable)."`
+	RuntimeClass []string `name:"runtime-class" help:"Exempt pods of this RuntimeClass (repeatable)."`
 }
 
 func (c *planCmd) Run(g *Globals) error {
@@ -91,7 +103,7 @@ func (c *planCmd) Run(g *Globals) error {
 // input manifests rewritten (shown as diffs, written with --in-place).
 func (c *planCmd) files(g *Globals, p *plan.Plan, in *inputs) ([]artifacts.File, error) {
 	if c.WriteDir != "" {
-		return artifacts.WriteDir(p, c.WriteDir)
+		return c.writeDirFiles(p)
 	}
 	if len(c.Paths) == 0 {
 		// A cluster or a snapshot: there are no manifests to show diffs of.
@@ -147,4 +159,28 @@ func writeFiles(files []artifacts.File) error {
 		}
 	}
 	return nil
+}
+
+// writeDirFiles are the patches and namespaces of --write-dir, and the
+// cluster-wide PodSecurity configuration.
+func (c *planCmd) writeDirFiles(p *plan.Plan) ([]artifacts.File, error) {
+	server, err := api.ParseVersion(p.PSSVersion)
+	if c.ServerVersion != "" {
+		server, err = api.ParseVersion(c.ServerVersion)
+	}
+	if err != nil || server.Latest() {
+		return nil, usageError(fmt.Errorf("--server-version %q: want v1.N", c.ServerVersion))
+	}
+	files, err := artifacts.WriteDir(p, c.WriteDir)
+	if err != nil {
+		return nil, err
+	}
+	config, err := artifacts.AdmissionConfigFile(p, c.WriteDir, artifacts.ConfigOptions{
+		Server:     server,
+		Exemptions: pss.Exemptions{Namespaces: c.Exempt.Namespace, Usernames: c.Exempt.User, RuntimeClasses: c.Exempt.RuntimeClass},
+	})
+	if err != nil {
+		return nil, usageError(fmt.Errorf("the cluster-wide PodSecurity configuration: %w", err))
+	}
+	return append(files, config), nil
 }
