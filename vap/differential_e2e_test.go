@@ -1,0 +1,196 @@
+package vap
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/psp2psa/psp2psa/internal/testcluster"
+	"github.com/psp2psa/psp2psa/psp"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+)
+
+// probe is one pod of a case with what the 1.24 PSP says about it.
+type probe struct {
+	name string
+	// pod is the pod after the PSP's defaults, as the patched workloads
+	// carry them; raw is the pod as written.
+	pod, raw *corev1.Pod
+	// want are the validations that must fail on pod: those whose field
+	// the PSP's errors name. wantRaw adds those whose value the PSP filled
+	// in: the policy requires it.
+	want, wantRaw []ruleKey
+}
+
+func probesOf(t *testing.T, tc diffCase, p *psp.PodSecurityPolicy, rules []Rule) []probe {
+	t.Helper()
+	expressed := map[ruleKey]bool{}
+	for _, r := range rules {
+		expressed[keyOf(r)] = true
+	}
+	var out []probe
+	for _, np := range tc.pods {
+		adm := psp.Admit(p, np.pod)
+		pr := probe{name: np.name, pod: adm.Pod, raw: np.pod}
+		for _, e := range adm.Errors {
+			k := pspRuleKey(e)
+			if k == "" {
+				continue
+			}
+			if !expressed[k] {
+				t.Errorf("%s: the PSP rejects it with %v, but no validation keeps %s", np.name, e, k)
+			}
+			pr.want = append(pr.want, k)
+		}
+		pr.want = sortedKeys(pr.want)
+		pr.wantRaw = sortedKeys(append(slices.Clone(pr.want), filledIn(np.pod, adm.Pod, expressed)...))
+		out = append(out, pr)
+	}
+	return out
+}
+
+// filledIn lists the validations that require a value the PSP's defaults
+// wrote into the pod: a UID, GID, group list, runAsNonRoot, read-only root
+// filesystem or dropped capability the pod did not set itself.
+func filledIn(raw, defaulted *corev1.Pod, expressed map[ruleKey]bool) []ruleKey {
+	var keys []ruleKey
+	add := func(k ruleKey, changed bool) {
+		if changed && expressed[k] {
+			keys = append(keys, k)
+		}
+	}
+	eq := apiequality.Semantic.DeepEqual
+	rawSC, defSC := raw.Spec.SecurityContext, defaulted.Spec.SecurityContext
+	if rawSC == nil {
+		rawSC = &corev1.PodSecurityContext{}
+	}
+	if defSC == nil {
+		defSC = &corev1.PodSecurityContext{}
+	}
+	add("fsGroup", !eq(rawSC.FSGroup, defSC.FSGroup))
+	add("supplementalGroups", !eq(rawSC.SupplementalGroups, defSC.SupplementalGroups))
+	pairs := [][2][]corev1.Container{
+		{raw.Spec.InitContainers, defaulted.Spec.InitContainers},
+		{raw.Spec.Containers, defaulted.Spec.Containers},
+	}
+	for _, pair := range pairs {
+		for i := range pair[0] {
+			r, d := pair[0][i].SecurityContext, pair[1][i].SecurityContext
+			if r == nil {
+				r = &corev1.SecurityContext{}
+			}
+			if d == nil {
+				d = &corev1.SecurityContext{}
+			}
+			add("runAsUser", !eq(r.RunAsUser, d.RunAsUser) || !eq(r.RunAsNonRoot, d.RunAsNonRoot))
+			add("runAsGroup", !eq(r.RunAsGroup, d.RunAsGroup))
+			add("readOnlyRootFilesystem", !eq(r.ReadOnlyRootFilesystem, d.ReadOnlyRootFilesystem))
+			add("requiredDropCapabilities", len(dropsOf(d)) > len(dropsOf(r)))
+		}
+	}
+	return keys
+}
+
+func dropsOf(sc *corev1.SecurityContext) []corev1.Capability {
+	if sc.Capabilities == nil {
+		return nil
+	}
+	return sc.Capabilities.Drop
+}
+
+// TestValidationsAgreeWithPSP is the differential test: for every case,
+// ForPolicy's validations run on a real v1.37 apiserver, once with Warn
+// (which reports every failing validation) and once with Deny, and for
+// every pod, defaulted by the PSP as the patched workloads are, the
+// failing validations are exactly those whose field the 1.24 PSP
+// (psp.Admit) rejects; checks PSS already covers are left out. The pod as
+// written fails, in addition, the validations that require a value the
+// PSP would have filled in.
+func TestValidationsAgreeWithPSP(t *testing.T) {
+	srv := startServer(t)
+	var mu sync.Mutex
+	total := 0
+	t.Cleanup(func() { t.Logf("%d pods compared (defaulted and as written, Warn and Deny)", total) })
+	for _, tc := range differentialCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := tc.psp.DeepCopy()
+			p.Name = testcluster.UniqueName(p.Name)
+			rules := ForPolicy(p)
+			if len(rules) == 0 {
+				t.Fatal("ForPolicy returned no rules")
+			}
+			probes := probesOf(t, tc, p, rules)
+			warnNS, denyNS := srv.namespace(t, "warn"), srv.namespace(t, "deny")
+			srv.install(t, withCanary(Policy(p.Name, rules)),
+				bindingIn(p.Name, warnNS, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Warn}),
+				bindingIn(p.Name, denyNS, Enforce))
+			if !slices.ContainsFunc(probes, func(pr probe) bool { return len(pr.want) > 0 }) {
+				t.Fatal("the PSP rejects no pod of the case")
+			}
+			srv.waitActive(t, warnNS, p.Name)
+			srv.waitActive(t, denyNS, p.Name)
+
+			compareAll(t, probes, func(pr probe) (string, *corev1.Pod, []ruleKey) { return "defaulted", pr.pod, pr.want }, srv, p, warnNS, denyNS, rules)
+			compareAll(t, probes, func(pr probe) (string, *corev1.Pod, []ruleKey) { return "as written", pr.raw, pr.wantRaw }, srv, p, warnNS, denyNS, rules)
+			mu.Lock()
+			total += 2 * len(probes)
+			mu.Unlock()
+		})
+	}
+}
+
+// compareAll dry-runs every probe in both namespaces, a few at a time.
+func compareAll(t *testing.T, probes []probe, pick func(probe) (string, *corev1.Pod, []ruleKey), srv *server, p *psp.PodSecurityPolicy, warnNS, denyNS string, rules []Rule) {
+	t.Helper()
+	const workers = 4
+	var wg sync.WaitGroup
+	next := make(chan probe)
+	for range workers {
+		wg.Go(func() {
+			for pr := range next {
+				form, pod, want := pick(pr)
+				compareOne(t, pr.name+" ("+form+")", srv, p, warnNS, denyNS, pod, want, rules)
+			}
+		})
+	}
+	for _, pr := range probes {
+		next <- pr
+	}
+	close(next)
+	wg.Wait()
+}
+
+func compareOne(t *testing.T, name string, srv *server, p *psp.PodSecurityPolicy, warnNS, denyNS string, pod *corev1.Pod, want []ruleKey, rules []Rule) {
+	warned := srv.dryRunCreate(warnNS, pod)
+	if warned.err != nil {
+		t.Errorf("%s: the server refuses the pod: %v", name, warned.err)
+		return
+	}
+	if got := warned.keys(t, p.Name); !slices.Equal(got, want) {
+		t.Errorf("%s: failing validations %v, the PSP rejects %v\n  warnings: %q", name, got, want, warned.warnings)
+	}
+	denied := srv.dryRunCreate(denyNS, pod)
+	switch {
+	case len(want) == 0 && denied.err != nil:
+		t.Errorf("%s: denied, but the PSP admits it: %v", name, denied.err)
+	case len(want) > 0 && denied.err == nil:
+		t.Errorf("%s: admitted, but the PSP rejects %v", name, want)
+	case len(want) > 0 && !deniedWithMessage(denied.err.Error(), want, rules):
+		t.Errorf("%s: denied without a message for %v: %v", name, want, denied.err)
+	}
+}
+
+// deniedWithMessage reports whether the denial carries the message of one
+// of the failing validations.
+func deniedWithMessage(text string, want []ruleKey, rules []Rule) bool {
+	for _, r := range rules {
+		if slices.Contains(want, keyOf(r)) && strings.Contains(text, r.Message) {
+			return true
+		}
+	}
+	return false
+}
