@@ -114,20 +114,33 @@ func TestValidationsAgreeWithPSP(t *testing.T) {
 	var mu sync.Mutex
 	total := 0
 	t.Cleanup(func() { t.Logf("%d pods compared (defaulted and as written, Warn and Deny)", total) })
+	// Policies take about a second to take effect: install them all
+	// before waiting for any.
+	type installed struct {
+		diffCase
+		p              *psp.PodSecurityPolicy
+		rules          []Rule
+		warnNS, denyNS string
+	}
+	var all []installed
 	for _, tc := range differentialCases() {
-		t.Run(tc.name, func(t *testing.T) {
+		in := installed{diffCase: tc, p: tc.psp.DeepCopy()}
+		in.p.Name = testcluster.UniqueName(tc.psp.Name)
+		in.rules = ForPolicy(in.p)
+		if len(in.rules) == 0 {
+			t.Fatalf("%s: ForPolicy returned no rules", tc.name)
+		}
+		in.warnNS, in.denyNS = srv.namespace(t, "warn"), srv.namespace(t, "deny")
+		srv.install(t, withCanary(Policy(in.p.Name, in.rules)),
+			bindingIn(in.p.Name, in.warnNS, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Warn}),
+			bindingIn(in.p.Name, in.denyNS, Enforce))
+		all = append(all, in)
+	}
+	for _, in := range all {
+		t.Run(in.name, func(t *testing.T) {
 			t.Parallel()
-			p := tc.psp.DeepCopy()
-			p.Name = testcluster.UniqueName(p.Name)
-			rules := ForPolicy(p)
-			if len(rules) == 0 {
-				t.Fatal("ForPolicy returned no rules")
-			}
-			probes := probesOf(t, tc, p, rules)
-			warnNS, denyNS := srv.namespace(t, "warn"), srv.namespace(t, "deny")
-			srv.install(t, withCanary(Policy(p.Name, rules)),
-				bindingIn(p.Name, warnNS, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Warn}),
-				bindingIn(p.Name, denyNS, Enforce))
+			p, rules, warnNS, denyNS := in.p, in.rules, in.warnNS, in.denyNS
+			probes := probesOf(t, in.diffCase, p, rules)
 			if !slices.ContainsFunc(probes, func(pr probe) bool { return len(pr.want) > 0 }) {
 				t.Fatal("the PSP rejects no pod of the case")
 			}

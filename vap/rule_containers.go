@@ -88,6 +88,9 @@ func capabilityNames(lists ...[]corev1.Capability) []string {
 func hostPortsRules(p *psp.PodSecurityPolicy) []Rule {
 	const field = "hostPorts"
 	ranges := p.Spec.HostPorts
+	if coversEveryPort(ranges) {
+		return nil
+	}
 	ports := "c.?ports.orValue([])"
 	if len(ranges) == 0 {
 		return []Rule{{
@@ -101,6 +104,28 @@ func hostPortsRules(p *psp.PodSecurityPolicy) []Rule {
 		Expression: everyContainer(ports + ".all(port, port.?hostPort.orValue(0) == 0 || " + inPortRanges("port.hostPort", ranges) + ")"),
 		Message:    message(p, field, "host ports must be in "+portRangesText(ranges)),
 	}}
+}
+
+// maxPort is the highest port a pod can use; 1.24 accepted ranges beyond
+// it.
+const maxPort = 65535
+
+// coversEveryPort reports whether the ranges hold every usable host port,
+// 1 to 65535: then they restrict nothing.
+func coversEveryPort(ranges []psp.HostPortRange) bool {
+	sorted := slices.Clone(ranges)
+	slices.SortFunc(sorted, func(a, b psp.HostPortRange) int { return int(a.Min) - int(b.Min) })
+	next := int32(1) // the lowest port not yet covered
+	for _, r := range sorted {
+		if r.Min > next {
+			return false
+		}
+		next = max(next, r.Max+1)
+		if next > maxPort {
+			return true
+		}
+	}
+	return false
 }
 
 func portRangesText(ranges []psp.HostPortRange) string {

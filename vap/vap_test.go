@@ -123,6 +123,11 @@ func TestForPolicy(t *testing.T) {
 				s.RuntimeClass = &psp.RuntimeClassStrategyOptions{AllowedRuntimeClassNames: []string{}}
 			},
 			[]ruleSummary{{"runtimeClass", "psp p: runtimeClass: pods may not set runtimeClassName"}}},
+		{"host ports 80 and 8000-8080",
+			func(s *psp.PodSecurityPolicySpec) {
+				s.HostPorts = []psp.HostPortRange{{Min: 80, Max: 80}, {Min: 8000, Max: 8080}}
+			},
+			[]ruleSummary{{"hostPorts", "psp p: hostPorts: host ports must be in 80, 8000-8080"}}},
 		{"no host ports",
 			func(s *psp.PodSecurityPolicySpec) { s.HostPorts = nil },
 			[]ruleSummary{{"hostPorts", "psp p: hostPorts: containers may not use host ports"}}},
@@ -130,12 +135,7 @@ func TestForPolicy(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := pspWith("p", tc.edit)
-			rules := ForPolicy(p)
-			// pspWith allows every host port; that rule is always there.
-			rules = slices.DeleteFunc(rules, func(r Rule) bool {
-				return r.Field == "hostPorts" && len(p.Spec.HostPorts) == 1 && p.Spec.HostPorts[0] == psp.HostPortRange{Min: 0, Max: 65535}
-			})
-			if got := summaries(rules); !slices.Equal(got, tc.want) {
+			if got := summaries(ForPolicy(p)); !slices.Equal(got, tc.want) {
 				t.Errorf("rules:\n got %q\nwant %q", got, tc.want)
 			}
 		})
@@ -326,6 +326,26 @@ func TestQuote(t *testing.T) {
 	} {
 		if got := quote(in); got != want {
 			t.Errorf("quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestCoversEveryPort(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ranges []psp.HostPortRange
+		want   bool
+	}{
+		{"none", nil, false},
+		{"0-65535", []psp.HostPortRange{{Min: 0, Max: 65535}}, true},
+		{"1-65535", []psp.HostPortRange{{Min: 1, Max: 65535}}, true},
+		{"2-65535 leaves port 1 out", []psp.HostPortRange{{Min: 2, Max: 65535}}, false},
+		{"1-65534 leaves port 65535 out", []psp.HostPortRange{{Min: 1, Max: 65534}}, false},
+		{"adjacent ranges out of order", []psp.HostPortRange{{Min: 1001, Max: 65536}, {Min: 0, Max: 1000}}, true},
+		{"a gap at 1001", []psp.HostPortRange{{Min: 1002, Max: 65535}, {Min: 0, Max: 1000}}, false},
+	} {
+		if got := coversEveryPort(tc.ranges); got != tc.want {
+			t.Errorf("%s: coversEveryPort = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -1,0 +1,94 @@
+package vap
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/psp2psa/psp2psa/inventory"
+	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/psp"
+)
+
+// corpusDir locates a directory of the shared corpus, which lives beside
+// the repository (../shared from its root). Without it the test skips,
+// unless CI is set.
+func corpusDir(t *testing.T, sub string) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "shared", "corpus", sub)
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s not found: %v", dir, err)
+		}
+		t.Skipf("%s not found; the shared corpus lives beside the repository", dir)
+	}
+	return dir
+}
+
+func readDir(t *testing.T, dir string) []manifest.Document {
+	t.Helper()
+	docs, errs := manifest.Read([]string{dir}, nil)
+	for _, err := range errs {
+		t.Logf("%s: %v", dir, err)
+	}
+	return docs
+}
+
+// corpusPolicies are the corpus PSPs a 1.24 apiserver accepts.
+func corpusPolicies(t *testing.T) []psp.Policy {
+	t.Helper()
+	policies := psp.FromDocuments(readDir(t, corpusDir(t, "psp"))).Policies
+	if len(policies) < 20 {
+		t.Fatalf("only %d valid corpus PSPs", len(policies))
+	}
+	return policies
+}
+
+// corpusWorkloads are the workloads of the corpus, each with its pod
+// template.
+func corpusWorkloads(t *testing.T) []inventory.Workload {
+	t.Helper()
+	inv, errs := inventory.FromDocuments(readDir(t, corpusDir(t, "workloads")), "")
+	for _, err := range errs {
+		t.Logf("corpus workloads: %v", err)
+	}
+	if len(inv.Workloads) < 10 {
+		t.Fatalf("only %d corpus workloads", len(inv.Workloads))
+	}
+	return inv.Workloads
+}
+
+// TestCorpusRulesGolden keeps the validations of every valid corpus PSP
+// in testdata/vap/corpus-rules.golden, to be reviewed like code; the e2e
+// test installs each on a real apiserver.
+func TestCorpusRulesGolden(t *testing.T) {
+	var b strings.Builder
+	for _, pol := range corpusPolicies(t) {
+		fmt.Fprintf(&b, "=== %s (%s)\n", pol.PSP.Name, filepath.Base(pol.Source.File))
+		for _, r := range ForPolicy(pol.PSP) {
+			fmt.Fprintf(&b, "%s\n  message: %s\n  expression: %s\n", r.Field, r.Message, r.Expression)
+		}
+	}
+	checkGolden(t, filepath.Join("..", "testdata", "vap", "corpus-rules.golden"), b.String())
+}
+
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s; run go test ./vap -update and review the diff", path)
+	}
+}
