@@ -2,6 +2,8 @@ package vap
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/psp2psa/psp2psa/psp"
 	corev1 "k8s.io/api/core/v1"
@@ -116,6 +118,7 @@ func differentialCases() []diffCase {
 		runtimeClassCase(),
 		hostPortsCase(),
 		volumeTypesCase(),
+		seLinuxCase(),
 	}
 }
 
@@ -465,4 +468,43 @@ func volumeTypesCase() diffCase {
 		{"projected pod name", volume("v", projected(token, podName))},
 	}
 	return diffCase{name: "volumes", psp: p, pods: expand(vs)}
+}
+
+func seLinuxCase() diffCase {
+	want := corev1.SELinuxOptions{User: "system_u", Type: "container_t", Level: "s0:c1,c2,c2"}
+	p := pspWith("selinux", func(s *psp.PodSecurityPolicySpec) {
+		s.SELinux = psp.SELinuxStrategyOptions{Rule: psp.SELinuxStrategyMustRunAs, SELinuxOptions: &want}
+	})
+	with := func(edit func(o *corev1.SELinuxOptions)) *corev1.SELinuxOptions {
+		o := want
+		edit(&o)
+		return &o
+	}
+	options := map[string]*corev1.SELinuxOptions{
+		"the PSP's":                 with(func(*corev1.SELinuxOptions) {}),
+		"categories reordered":      with(func(o *corev1.SELinuxOptions) { o.Level = "s0:c2,c1,c2" }),
+		"a repeat lost":             with(func(o *corev1.SELinuxOptions) { o.Level = "s0:c1,c2" }),
+		"a category swapped":        with(func(o *corev1.SELinuxOptions) { o.Level = "s0:c1,c1,c2" }),
+		"an extra category":         with(func(o *corev1.SELinuxOptions) { o.Level = "s0:c1,c2,c2,c3" }),
+		"another sensitivity":       with(func(o *corev1.SELinuxOptions) { o.Level = "s1:c1,c2,c2" }),
+		"no categories":             with(func(o *corev1.SELinuxOptions) { o.Level = "s0" }),
+		"no level":                  with(func(o *corev1.SELinuxOptions) { o.Level = "" }),
+		"another type":              with(func(o *corev1.SELinuxOptions) { o.Type = "spc_t" }),
+		"no user":                   with(func(o *corev1.SELinuxOptions) { o.User = "" }),
+		"a role":                    with(func(o *corev1.SELinuxOptions) { o.Role = "system_r" }),
+		"a range with a colon more": with(func(o *corev1.SELinuxOptions) { o.Level = "s0:c1,c2,c2:x" }),
+	}
+	vs := []variation{{"nothing set (PSP default)", func(*corev1.Pod, *corev1.Container) {}}}
+	for name, o := range options {
+		vs = append(vs,
+			variation{"pod " + name, func(pod *corev1.Pod, _ *corev1.Container) { podSecurity(pod).SELinuxOptions = o }},
+			variation{"container " + name, func(_ *corev1.Pod, c *corev1.Container) { security(c).SELinuxOptions = o }},
+			variation{"pod the PSP's, container " + name, func(pod *corev1.Pod, c *corev1.Container) {
+				podSecurity(pod).SELinuxOptions = options["the PSP's"]
+				security(c).SELinuxOptions = o
+			}},
+		)
+	}
+	slices.SortFunc(vs, func(a, b variation) int { return strings.Compare(a.name, b.name) })
+	return diffCase{name: "seLinux MustRunAs", psp: p, pods: expand(vs)}
 }

@@ -22,13 +22,14 @@ var containerLists = []string{
 }
 
 // everyContainer is true when pred, over the container c, holds for every
-// container of the pod.
+// container of the pod. Each list gets its own line: CEL treats newlines
+// as spaces, and the YAML keeps them.
 func everyContainer(pred string) string {
 	parts := make([]string, len(containerLists))
 	for i, list := range containerLists {
 		parts[i] = list + ".all(c, " + pred + ")"
 	}
-	return strings.Join(parts, " && ")
+	return strings.Join(parts, "\n&& ")
 }
 
 // containerValues is the list of value, over the container c, for every
@@ -40,7 +41,7 @@ func containerValues(value string) string {
 	for i, list := range containerLists {
 		parts[i] = list + ".map(c, " + value + ")"
 	}
-	return "(" + strings.Join(parts, " + ") + ")"
+	return "(" + strings.Join(parts, "\n+ ") + ")"
 }
 
 // effective reads a container security context field that falls back to

@@ -62,6 +62,8 @@ func pspRuleKey(e *field.Error) ruleKey {
 		return "allowedFlexVolumes"
 	case strings.Contains(path, "securityContext.sysctls") && strings.HasPrefix(e.Detail, "sysctl "):
 		return "forbiddenSysctls"
+	case strings.Contains(path, "securityContext.seLinuxOptions"):
+		return "seLinux"
 	case path == "spec.runtimeClassName":
 		return "runtimeClass"
 	}

@@ -68,7 +68,7 @@ func TestCorpusRulesGolden(t *testing.T) {
 	for _, pol := range corpusPolicies(t) {
 		fmt.Fprintf(&b, "=== %s (%s)\n", pol.PSP.Name, filepath.Base(pol.Source.File))
 		for _, r := range ForPolicy(pol.PSP) {
-			fmt.Fprintf(&b, "%s\n  message: %s\n  expression: %s\n", r.Field, r.Message, r.Expression)
+			fmt.Fprintf(&b, "%s\n  message: %s\n  expression: %s\n", r.Field, r.Message, strings.ReplaceAll(r.Expression, "\n", "\n    "))
 		}
 	}
 	checkGolden(t, filepath.Join("..", "testdata", "vap", "corpus-rules.golden"), b.String())

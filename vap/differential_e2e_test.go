@@ -53,8 +53,9 @@ func probesOf(t *testing.T, tc diffCase, p *psp.PodSecurityPolicy, rules []Rule)
 }
 
 // filledIn lists the validations that require a value the PSP's defaults
-// wrote into the pod: a UID, GID, group list, runAsNonRoot, read-only root
-// filesystem or dropped capability the pod did not set itself.
+// wrote into the pod: a UID, GID, group list, SELinux options,
+// runAsNonRoot, read-only root filesystem or dropped capability the pod
+// did not set itself.
 func filledIn(raw, defaulted *corev1.Pod, expressed map[ruleKey]bool) []ruleKey {
 	var keys []ruleKey
 	add := func(k ruleKey, changed bool) {
@@ -72,6 +73,7 @@ func filledIn(raw, defaulted *corev1.Pod, expressed map[ruleKey]bool) []ruleKey 
 	}
 	add("fsGroup", !eq(rawSC.FSGroup, defSC.FSGroup))
 	add("supplementalGroups", !eq(rawSC.SupplementalGroups, defSC.SupplementalGroups))
+	add("seLinux", !eq(rawSC.SELinuxOptions, defSC.SELinuxOptions))
 	pairs := [][2][]corev1.Container{
 		{raw.Spec.InitContainers, defaulted.Spec.InitContainers},
 		{raw.Spec.Containers, defaulted.Spec.Containers},

@@ -69,15 +69,18 @@ func volumesRules(p *psp.PodSecurityPolicy) []Rule {
 			alternatives = append(alternatives, "has(v."+f+")")
 		}
 	}
-	if slices.Contains(listed, psp.Secret) && !slices.Contains(listed, psp.Projected) {
-		alternatives = append(alternatives, serviceAccountTokenVolume)
-	}
+	// The long service account case gets its own line.
+	tokenVolume := slices.Contains(listed, psp.Secret) && !slices.Contains(listed, psp.Projected)
 	what := "volumes must be of the types " + strings.Join(names, ", ")
 	if len(names) == 0 {
 		what = "pods may not have volumes"
 	}
-	expression := volumesList + ".all(v, " + strings.Join(alternatives, " || ") + ")"
-	if len(alternatives) == 0 {
+	allowed := strings.Join(alternatives, " || ")
+	if tokenVolume {
+		allowed += "\n|| " + serviceAccountTokenVolume
+	}
+	expression := volumesList + ".all(v, " + allowed + ")"
+	if len(alternatives) == 0 && !tokenVolume {
 		expression = "size(" + volumesList + ") == 0"
 	}
 	return []Rule{{Field: field, Expression: expression, Message: message(p, field, what)}}

@@ -2,15 +2,16 @@
 // restrictions that no Pod Security Standards level expresses: host path
 // prefixes, UID and GID ranges, read-only root filesystems, capability and
 // volume allow-lists narrower than a level, flexVolume and CSI drivers,
-// forbidden sysctls, runtime classes and host port ranges.
+// forbidden sysctls, runtime classes, host port ranges and SELinux options.
 //
 // Each restriction becomes one CEL validation over the Pod (rule_*.go)
 // that rejects what the 1.24 PSP rejected along that field, judged on the
 // pod as it reaches admission. Where the PSP filled in a value the pod
 // left unset (runAsUser, runAsGroup, fsGroup and supplementalGroups under
-// MustRunAs, readOnlyRootFilesystem, required drops, runAsNonRoot), the
-// validation requires the value: the PSP default is gone, and the
-// workload patches of the plan write it into the templates.
+// MustRunAs, readOnlyRootFilesystem, required drops, runAsNonRoot, the
+// pod's SELinux options), the validation requires the value: the PSP
+// default is gone, and the workload patches of the plan write it into the
+// templates.
 package vap
 
 import (
@@ -53,6 +54,7 @@ var builders = []builder{
 	{"allowedCapabilities", allowedCapabilitiesRules},
 	{"volumes", volumesRules},
 	{"hostPorts", hostPortsRules},
+	{"seLinux", seLinuxRules},
 	{"runAsUser", runAsUserRules},
 	{"runAsGroup", runAsGroupRules},
 	{"supplementalGroups", supplementalGroupsRules},
@@ -111,10 +113,10 @@ func ForGaps(p *psp.PodSecurityPolicy, gaps []convert.Gap) (rules []Rule, unexpr
 // fields convert can report a gap on that this package leaves out.
 func NotExpressed(field string) string {
 	switch field {
-	case "seLinux":
-		return "SELinux options are compared with levels normalised by category order, which the CEL available to policies cannot sort; PSS baseline still limits types and forbids custom users and roles"
-	case convertAnnotation(psp.SeccompAllowedProfilesAnnotation), convertAnnotation(psp.AppArmorAllowedProfilesAnnotation):
-		return "the allowed profiles were read from legacy annotations and fields together, per container and pod; PSS holds the RuntimeDefault/Localhost distinction, not a list of localhost profile names"
+	case convertAnnotation(psp.SeccompAllowedProfilesAnnotation):
+		return "not written as a policy: 1.24 read each container's profile from fields and legacy annotations together, and a PSP without the annotation rejects every profile, which would contradict the RuntimeDefault profile restricted requires; review by hand"
+	case convertAnnotation(psp.AppArmorAllowedProfilesAnnotation):
+		return "not written as a policy: 1.24 read each container's profile from legacy annotations, which servers since 1.30 keep in step with the appArmorProfile fields; review by hand"
 	}
 	if slices.Contains(ExpressedFields(), field) {
 		return ""

@@ -128,6 +128,11 @@ func TestForPolicy(t *testing.T) {
 				s.HostPorts = []psp.HostPortRange{{Min: 80, Max: 80}, {Min: 8000, Max: 8080}}
 			},
 			[]ruleSummary{{"hostPorts", "psp p: hostPorts: host ports must be in 80, 8000-8080"}}},
+		{"seLinux MustRunAs",
+			func(s *psp.PodSecurityPolicySpec) {
+				s.SELinux = psp.SELinuxStrategyOptions{Rule: psp.SELinuxStrategyMustRunAs, SELinuxOptions: &corev1.SELinuxOptions{Type: "container_t", Level: "s0:c1,c2"}}
+			},
+			[]ruleSummary{{"seLinux", "psp p: seLinux: the pod must set securityContext.seLinuxOptions to type container_t, level s0:c1,c2, and a container that sets its own must set the same"}}},
 		{"no host ports",
 			func(s *psp.PodSecurityPolicySpec) { s.HostPorts = nil },
 			[]ruleSummary{{"hostPorts", "psp p: hostPorts: containers may not use host ports"}}},
@@ -169,7 +174,7 @@ func TestVolumeFieldsFollowPSP(t *testing.T) {
 }
 
 // celWords are the CEL names expressions use that are not Pod fields.
-var celWords = []string{"object", "oldObject", "request", "all", "map", "orValue", "or", "hasValue", "startsWith", "size", "has", "in"}
+var celWords = []string{"object", "oldObject", "request", "all", "map", "filter", "orValue", "or", "hasValue", "value", "startsWith", "split", "size", "has", "in"}
 
 // fieldSelection finds `.name` and `.?name` selections; string literals
 // are removed first.
@@ -238,15 +243,15 @@ func TestForGaps(t *testing.T) {
 	})
 	gaps := []convert.Gap{
 		{Field: "allowedHostPaths", Message: "allowedHostPaths limits hostPath volumes to /var/log"},
-		{Field: "seLinux", Message: "seLinux MustRunAs allows only …"},
+		{Field: "annotations[" + psp.AppArmorAllowedProfilesAnnotation + "]", Message: "apparmor …"},
 		{Field: "annotations[" + psp.SeccompAllowedProfilesAnnotation + "]", Message: "seccomp …"},
 	}
 	rules, unexpressed := ForGaps(p, gaps)
 	if got := summaries(rules); len(got) != 1 || got[0].field != "allowedHostPaths" {
 		t.Errorf("rules for the gaps: %q; want allowedHostPaths only (volumes and readOnlyRootFilesystem are no gap here)", got)
 	}
-	if len(unexpressed) != 2 || unexpressed[0].Field != "seLinux" || unexpressed[1].Field != gaps[2].Field {
-		t.Errorf("unexpressed gaps: %v; want seLinux and the seccomp annotation", unexpressed)
+	if len(unexpressed) != 2 || unexpressed[0].Field != gaps[1].Field || unexpressed[1].Field != gaps[2].Field {
+		t.Errorf("unexpressed gaps: %v; want the AppArmor and seccomp annotations", unexpressed)
 	}
 	for _, g := range unexpressed {
 		if NotExpressed(g.Field) == "" {
