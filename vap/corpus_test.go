@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/convert"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/psp"
+	"github.com/psp2psa/psp2psa/pss"
 )
 
 // corpusDir locates a directory of the shared corpus, which lives beside
@@ -91,4 +94,30 @@ func checkGolden(t *testing.T, path, got string) {
 	if string(want) != got {
 		t.Errorf("output differs from %s; run go test ./vap -update and review the diff", path)
 	}
+}
+
+// TestCorpusGapsAreExpressed: over every valid corpus PSP, the only gaps
+// ForGaps leaves without a rule are the seccomp and AppArmor profile
+// lists, and each rule it returns keeps a gap.
+func TestCorpusGapsAreExpressed(t *testing.T) {
+	version, err := pss.ParseVersion("latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, left := 0, 0
+	for _, pol := range corpusPolicies(t) {
+		result := convert.Convert(pol.PSP, version)
+		rules, unexpressed := ForGaps(pol.PSP, result.Gaps)
+		for _, g := range unexpressed {
+			if slices.Contains(ExpressedFields(), g.Field) {
+				t.Errorf("%s: gap %s (%s) has no rule", pol.PSP.Name, g.Field, g.Message)
+			}
+		}
+		kept += len(result.Gaps) - len(unexpressed)
+		left += len(unexpressed)
+		if len(result.Gaps) > len(unexpressed) && len(rules) == 0 {
+			t.Errorf("%s: expressible gaps, no rule", pol.PSP.Name)
+		}
+	}
+	t.Logf("corpus gaps: %d kept by a rule, %d left (profile lists)", kept, left)
 }

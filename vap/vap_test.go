@@ -354,3 +354,25 @@ func TestCoversEveryPort(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildersFollowTheSpec: rules come out in PodSecurityPolicySpec field
+// order, as convert's gaps do, and every builder names a spec field.
+func TestBuildersFollowTheSpec(t *testing.T) {
+	var specFields []string
+	st := reflect.TypeFor[psp.PodSecurityPolicySpec]()
+	for i := range st.NumField() {
+		name, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")
+		specFields = append(specFields, name)
+	}
+	last := -1
+	for _, field := range ExpressedFields() {
+		i := slices.Index(specFields, field)
+		if i < 0 {
+			t.Errorf("builder %s names no spec field", field)
+		}
+		if i <= last {
+			t.Errorf("builder %s is out of spec order", field)
+		}
+		last = i
+	}
+}
