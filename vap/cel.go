@@ -9,9 +9,9 @@ import (
 )
 
 // CEL building blocks. Optional fields are read with the optional syntax
-// (`a.?b.orValue(x)`), which policies accept since Kubernetes 1.28: it
-// reads an unset field as x instead of failing the expression, so a pod
-// that omits a field is judged like one that sets its zero value.
+// (`a.?b.orValue(x)`), which every server that serves
+// admissionregistration.k8s.io/v1 policies (1.30+) accepts: it reads an
+// unset field as x instead of failing the expression.
 
 // containerLists are the pod's three container lists, as 1.24 PSP visited
 // them: init, regular, ephemeral. Only containers is required.

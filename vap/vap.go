@@ -114,9 +114,9 @@ func ForGaps(p *psp.PodSecurityPolicy, gaps []convert.Gap) (rules []Rule, unexpr
 func NotExpressed(field string) string {
 	switch field {
 	case convertAnnotation(psp.SeccompAllowedProfilesAnnotation):
-		return "not written as a policy: 1.24 read each container's profile from fields and legacy annotations together, and a list without runtime/default (or no list, which bans every profile) would contradict the RuntimeDefault profile restricted requires; review by hand"
+		return "not written as a policy: each container's profile comes from its field or a legacy annotation, and a list without runtime/default (or no list, which bans every profile) would contradict the RuntimeDefault profile restricted requires; review by hand"
 	case convertAnnotation(psp.AppArmorAllowedProfilesAnnotation):
-		return "not written as a policy: 1.24 read each container's profile from legacy annotations, which servers since 1.30 keep in step with the appArmorProfile fields; review by hand"
+		return "not written as a policy yet: each container's profile comes from its appArmorProfile field or the legacy annotation; review by hand"
 	}
 	if slices.Contains(ExpressedFields(), field) {
 		return ""
