@@ -55,6 +55,7 @@ type planCmd struct {
 
 	ServerVersion string      `name:"server-version" help:"Kubernetes version (v1.N) of the kube-apiserver that will read --write-dir's admission-configuration.yaml; it decides the PodSecurityConfiguration apiVersion. Default: the PSS version."`
 	Exempt        exemptFlags `embed:"" prefix:"exempt-"`
+	DenyGaps      bool        `name:"deny-gaps" help:"Bind --write-dir's ValidatingAdmissionPolicies (what PSS cannot express) with Deny instead of Warn and Audit."`
 }
 
 // exemptFlags are exemptions for the cluster-wide PodSecurity
@@ -103,7 +104,7 @@ func (c *planCmd) Run(g *Globals) error {
 // input manifests rewritten (shown as diffs, written with --in-place).
 func (c *planCmd) files(g *Globals, p *plan.Plan, in *inputs) ([]artifacts.File, error) {
 	if c.WriteDir != "" {
-		return c.writeDirFiles(p)
+		return c.writeDirFiles(p, in)
 	}
 	if len(c.Paths) == 0 {
 		// A cluster or a snapshot: there are no manifests to show diffs of.
@@ -161,9 +162,10 @@ func writeFiles(files []artifacts.File) error {
 	return nil
 }
 
-// writeDirFiles are the patches and namespaces of --write-dir, and the
-// cluster-wide PodSecurity configuration.
-func (c *planCmd) writeDirFiles(p *plan.Plan) ([]artifacts.File, error) {
+// writeDirFiles are the patches and namespaces of --write-dir, the
+// cluster-wide PodSecurity configuration, and the ValidatingAdmissionPolicies
+// that keep what PSS cannot express.
+func (c *planCmd) writeDirFiles(p *plan.Plan, in *inputs) ([]artifacts.File, error) {
 	server, err := api.ParseVersion(p.PSSVersion)
 	if c.ServerVersion != "" {
 		server, err = api.ParseVersion(c.ServerVersion)
@@ -182,5 +184,13 @@ func (c *planCmd) writeDirFiles(p *plan.Plan) ([]artifacts.File, error) {
 	if err != nil {
 		return nil, usageError(fmt.Errorf("the cluster-wide PodSecurity configuration: %w", err))
 	}
-	return append(files, config), nil
+	files = append(files, config)
+	policies, ok, err := artifacts.AdmissionPoliciesFile(p, in.plan.Policies, c.WriteDir, c.DenyGaps)
+	if err != nil {
+		return nil, fmt.Errorf("the admission policies: %w", err)
+	}
+	if ok {
+		files = append(files, policies)
+	}
+	return files, nil
 }
