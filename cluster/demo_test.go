@@ -3,9 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
-	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -38,7 +36,7 @@ var demoNamespaces = map[string]bool{"shop": true, "monitoring": true, "batch": 
 // every service account, so it gets a cluster of its own.
 func TestDemoClusterPlansLikeItsManifestsV124(t *testing.T) {
 	start := time.Now()
-	c := privateCluster(t, "v1.24")
+	c := testcluster.Private(t, "v1.24")
 	t.Logf("started %s in %s", c.Version(), time.Since(start).Round(time.Millisecond))
 	docs := readFile(t, repoPath("testdata", "demo"))
 	applyInOrder(t, c.AdminConfig(), docs)
@@ -132,23 +130,6 @@ func sameJSONValue(t *testing.T, what string, want, got any) {
 	if string(w) != string(g) {
 		t.Errorf("%s is planned differently from the cluster:\n%s", what, report.UnifiedDiff("manifests", "cluster", w, g))
 	}
-}
-
-// privateCluster starts a cluster for one test only.
-func privateCluster(t *testing.T, version string) *testcluster.Cluster {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("e2e test skipped in -short mode")
-	}
-	c, err := testcluster.Start(context.Background(), version)
-	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") == "" {
-		t.Skipf("e2e test skipped: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Stop)
-	return c
 }
 
 // applyInOrder creates the documents, namespaces first, through the

@@ -3,7 +3,6 @@ package psp
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -165,22 +164,7 @@ func permissivePolicy() *PodSecurityPolicy {
 // set).
 func startAPIServer(t *testing.T) *apiServer {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("e2e test skipped in -short mode")
-	}
-	for _, bin := range []string{"etcd", "kube-apiserver-v1.24.17"} {
-		if _, err := os.Stat(filepath.Join(testcluster.CacheDir(), bin)); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("CI is set but the test servers are missing: %v", err)
-			}
-			t.Skipf("e2e test skipped: %v (run hack/testservers/build.sh)", err)
-		}
-	}
-	c, err := testcluster.Start(context.Background(), "v1.24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Stop)
+	c := testcluster.Private(t, "v1.24")
 
 	adminConfig := c.AdminConfig()
 	adminConfig.WarningHandler = rest.NoWarnings{} // PSP's deprecation notice

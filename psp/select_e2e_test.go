@@ -3,8 +3,6 @@ package psp
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -418,22 +416,7 @@ type selectCluster struct {
 // is set).
 func startSelectCluster(t *testing.T) *selectCluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("e2e test skipped in -short mode")
-	}
-	for _, bin := range []string{"etcd", "kube-apiserver-v1.24.17"} {
-		if _, err := os.Stat(filepath.Join(testcluster.CacheDir(), bin)); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("CI is set but the test servers are missing: %v", err)
-			}
-			t.Skipf("e2e test skipped: %v (run hack/testservers/build.sh)", err)
-		}
-	}
-	c, err := testcluster.Start(context.Background(), "v1.24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Stop)
+	c := testcluster.Private(t, "v1.24")
 	config := quiet(c.AdminConfig())
 	cl := &selectCluster{cluster: c, admin: kubernetes.NewForConfigOrDie(config), dynamic: dynamic.NewForConfigOrDie(config)}
 	cl.store = &apiServer{dynamic: cl.dynamic}

@@ -2,12 +2,10 @@ package psp
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,22 +29,7 @@ type pspCreator struct {
 // CI is set).
 func startPSPCreator(t *testing.T) *pspCreator {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("e2e test skipped in -short mode")
-	}
-	for _, bin := range []string{"etcd", "kube-apiserver-v1.24.17"} {
-		if _, err := os.Stat(filepath.Join(testcluster.CacheDir(), bin)); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("CI is set but the test servers are missing: %v", err)
-			}
-			t.Skipf("e2e test skipped: %v (run hack/testservers/build.sh)", err)
-		}
-	}
-	c, err := testcluster.Start(context.Background(), "v1.24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Stop)
+	c := testcluster.Private(t, "v1.24")
 	client, err := rest.HTTPClientFor(c.AdminConfig())
 	if err != nil {
 		t.Fatal(err)

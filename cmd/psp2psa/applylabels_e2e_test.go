@@ -25,7 +25,7 @@ const labelsFixture = "../../testdata/labels/workloads.yaml"
 // fixture into a namespace whose pod was never patched, look (dry run),
 // let CI gate on the warnings, apply, and run again.
 func TestApplyLabelsCLIV137(t *testing.T) {
-	c := startCluster(t, "v1.37")
+	c := testcluster.Private(t, "v1.37")
 	admin := kubernetes.NewForConfigOrDie(c.AdminConfig())
 	ns := labelsNamespace(t, c, admin)
 	base := []string{"apply-labels", "--kubeconfig", c.KubeconfigPath(), "--to-level", "restricted", "-n", ns, labelsFixture}
@@ -128,7 +128,7 @@ func TestApplyLabelsCLIV137(t *testing.T) {
 // 1.24 cluster, still under PSP, plan from the cluster and label it before
 // upgrading.
 func TestApplyLabelsFromClusterCLIV124(t *testing.T) {
-	c := startCluster(t, "v1.24")
+	c := testcluster.Private(t, "v1.24")
 	cfg := c.AdminConfig()
 	cfg.WarningHandler = rest.NoWarnings{} // PSP's deprecation notice
 	admin := kubernetes.NewForConfigOrDie(cfg)

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,29 +25,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// startCluster starts a cluster of version for one test (this package has
-// no TestMain), skipping when the binaries are not built unless CI is set.
-func startCluster(t *testing.T, version string) *testcluster.Cluster {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("e2e test skipped in -short mode")
-	}
-	c, err := testcluster.Start(context.Background(), version)
-	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") == "" {
-		t.Skipf("e2e test skipped: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Stop)
-	return c
-}
-
 // TestPlanFromClusterAndSnapshotCLIV124 runs the commands as a user would
 // before upgrading: snapshot the cluster, plan from the cluster, plan from
 // the snapshot (by flag and by path): the three plans are one.
 func TestPlanFromClusterAndSnapshotCLIV124(t *testing.T) {
-	c := startCluster(t, "v1.24")
+	c := testcluster.Private(t, "v1.24")
 	cfg := c.AdminConfig()
 	cfg.WarningHandler = rest.NoWarnings{}
 	admin := kubernetes.NewForConfigOrDie(cfg)
@@ -145,7 +125,7 @@ func TestPlanFromClusterAndSnapshotCLIV124(t *testing.T) {
 // TestPlanFromClusterCLIV137: after the upgrade the cluster has no PSPs
 // to give; the plan is made but says so, and says where to get them.
 func TestPlanFromClusterCLIV137(t *testing.T) {
-	c := startCluster(t, "v1.37")
+	c := testcluster.Private(t, "v1.37")
 	r := runCLI(t, "", "plan", "--kubeconfig", c.KubeconfigPath())
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"sync"
 	"testing"
@@ -149,4 +150,24 @@ func stopAll() {
 			lc.cluster.Stop()
 		}
 	}
+}
+
+// Private starts a cluster of version for one test alone and stops it when
+// the test ends: for tests that change cluster-wide state or need a server
+// of their own. Like Get, it skips in -short mode, and skips when the
+// binaries are not built unless CI is set, where it fails.
+func Private(t testing.TB, version string) *Cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("e2e test skipped in -short mode")
+	}
+	c, err := Start(context.Background(), version)
+	if errors.Is(err, fs.ErrNotExist) && os.Getenv("CI") == "" {
+		t.Skipf("e2e test skipped: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	return c
 }
