@@ -150,21 +150,12 @@ func namesList(names []string) string {
 // baseline allows".
 func describeLost(lost []lostRestriction) string {
 	var parts []string
-	for _, level := range []api.Level{api.LevelRestricted, api.LevelBaseline, api.LevelPrivileged} {
-		var names []string
-		for _, l := range lost {
-			if l.allowedBy == level {
-				names = append(names, l.name)
-			}
-		}
-		if len(names) == 0 {
-			continue
-		}
-		who := "which " + string(level) + " allows"
-		if level == api.LevelRestricted {
+	for _, g := range lostByLevel(lost) {
+		who := "which " + string(g.level) + " allows"
+		if g.level == api.LevelRestricted {
 			who = "which even restricted allows"
 		}
-		parts = append(parts, namesList(names)+", "+who)
+		parts = append(parts, namesList(g.names)+", "+who)
 	}
 	return strings.Join(parts, "; ")
 }
@@ -173,18 +164,34 @@ func describeLost(lost []lostRestriction) string {
 // allows UID 1; baseline allows …".
 func whoAllowsLost(lost []lostRestriction) string {
 	var parts []string
-	for _, level := range []api.Level{api.LevelRestricted, api.LevelBaseline, api.LevelPrivileged} {
-		var names []string
-		for _, l := range lost {
-			if l.allowedBy == level {
-				names = append(names, l.name)
-			}
-		}
-		if len(names) > 0 {
-			parts = append(parts, levelAllows(level)+" "+namesList(names))
-		}
+	for _, g := range lostByLevel(lost) {
+		parts = append(parts, levelAllows(g.level)+" "+namesList(g.names))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// lostGroup is the lost restrictions one level admits.
+type lostGroup struct {
+	level api.Level
+	names []string
+}
+
+// lostByLevel groups lost restrictions by the level that admits them,
+// strictest first, leaving out levels with none.
+func lostByLevel(lost []lostRestriction) []lostGroup {
+	var groups []lostGroup
+	for _, level := range []api.Level{api.LevelRestricted, api.LevelBaseline, api.LevelPrivileged} {
+		g := lostGroup{level: level}
+		for _, l := range lost {
+			if l.allowedBy == level {
+				g.names = append(g.names, l.name)
+			}
+		}
+		if len(g.names) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	return groups
 }
 
 // strictestAllowing returns the strictest level among the lost ones.
