@@ -11,7 +11,6 @@ import (
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/report"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // applyLabelsCmd always talks to a cluster, so unlike plan's cluster flags
@@ -93,23 +92,7 @@ func labelsOutcome(r *nslabels.Report, failOnWarnings bool) error {
 	return nil
 }
 
-// restConfig loads the client configuration as kubectl does and names the
-// cluster after the context (the server, in a pod), so the report says
-// which cluster was labelled.
+// restConfig is the cluster to label, named after its context.
 func (c *applyLabelsCmd) restConfig() (*rest.Config, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = c.Kubeconfig
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.Context})
-	cfg, err := loader.ClientConfig()
-	if err != nil {
-		return nil, "", usageError(fmt.Errorf("no cluster to label: %w", err))
-	}
-	name := cfg.Host
-	if raw, err := loader.RawConfig(); err == nil && raw.CurrentContext != "" {
-		name = raw.CurrentContext
-	}
-	if c.Context != "" {
-		name = c.Context
-	}
-	return cfg, name, nil
+	return loadRESTConfig(c.Kubeconfig, c.Context, "no cluster to label")
 }

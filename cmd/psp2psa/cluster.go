@@ -87,19 +87,29 @@ func (f *clusterFlags) read(g *Globals, namespace string, policiesOnly bool) (*c
 // restConfig loads the client configuration as kubectl does, and names
 // the cluster after the context used (the server, for in-cluster config).
 func (f *clusterFlags) restConfig() (*rest.Config, string, error) {
+	return loadRESTConfig(f.Kubeconfig, f.Context, "no cluster to read (give manifest paths or --from-snapshot FILE to work without one)")
+}
+
+// loadRESTConfig follows kubectl: the explicit kubeconfig, else
+// $KUBECONFIG, else ~/.kube/config, else the in-cluster config; the context
+// given, else the current one. The name is the context (the server for an
+// in-cluster config), for reports. what prefixes a loading error.
+func loadRESTConfig(kubeconfig, context, what string) (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = f.Kubeconfig
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.Context})
+	rules.ExplicitPath = kubeconfig
+	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
 	cfg, err := loader.ClientConfig()
 	if err != nil {
-		return nil, "", usageError(fmt.Errorf("no cluster to read (give manifest paths or --from-snapshot FILE to work without one): %w", err))
+		return nil, "", usageError(fmt.Errorf("%s: %w", what, err))
 	}
-	name := cfg.Host
-	if raw, err := loader.RawConfig(); err == nil && len(raw.Contexts) > 0 {
-		name = raw.CurrentContext
-		if f.Context != "" {
-			name = f.Context
+	name := context
+	if name == "" {
+		if raw, err := loader.RawConfig(); err == nil {
+			name = raw.CurrentContext
 		}
+	}
+	if name == "" {
+		name = cfg.Host
 	}
 	return cfg, name, nil
 }
