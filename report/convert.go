@@ -90,7 +90,7 @@ func checksOf(p *convert.PolicyResult, field string, level api.Level) []string {
 
 func convertText(w io.Writer, r *convert.Result) error {
 	ew := &errWriter{w: w}
-	ew.printf("Pod Security Standards version %s; %d PodSecurityPolicies\n", r.PSSVersion, len(r.Policies))
+	ew.printf("Pod Security Standards version %s; %s\n", r.PSSVersion, countOf(len(r.Policies), "PodSecurityPolicy", "PodSecurityPolicies"))
 	for i := range r.Policies {
 		p := &r.Policies[i]
 		ew.printf("\n%s  (%s)\n", p.Name, sourceText(p))
@@ -117,7 +117,7 @@ func textFindings(ew *errWriter, p *convert.PolicyResult) {
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "    FIELD\tBLOCKS\tPSA CHECKS\tWHY\n")
 	for _, f := range p.Findings {
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", f.Field, f.Level, strings.Join(f.Checks, ","), f.Message)
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", shortField(f.Field), f.Level, strings.Join(f.Checks, ","), f.Message)
 	}
 	ew.flush(tw)
 }
@@ -129,7 +129,7 @@ func textMutations(ew *errWriter, p *convert.PolicyResult) {
 	ew.printf("  injects into pods (%d; workloads must carry these once PSP is gone):\n", len(p.Mutations))
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	for _, m := range p.Mutations {
-		fmt.Fprintf(tw, "    %s\t%s\n", m.Field, m.Sets)
+		fmt.Fprintf(tw, "    %s\t%s\n", shortField(m.Field), m.Sets)
 	}
 	ew.flush(tw)
 }
@@ -140,7 +140,7 @@ func textGaps(ew *errWriter, p *convert.PolicyResult) {
 	}
 	ew.printf("  restrictions no PSS level expresses (%d; lost unless enforced another way):\n", len(p.Gaps))
 	for _, g := range p.Gaps {
-		ew.printf("    %s: %s\n", g.Field, g.Message)
+		ew.printf("    %s: %s\n", shortField(g.Field), g.Message)
 	}
 }
 
@@ -183,4 +183,12 @@ func convertMarkdown(w io.Writer, r *convert.Result) error {
 // mdEscape keeps table cells intact.
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+// countOf is "1 thing" or "N things".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
