@@ -74,6 +74,9 @@ func textPolicies(ew *errWriter, p *plan.Plan) {
 	for i := range p.Policies {
 		r := &p.Policies[i]
 		ew.printf("  %-24s %s\n", r.Name, Summary(r))
+		for _, g := range r.Gaps {
+			ew.printf("  %-24s   not in PSS: %s: %s\n", "", shortField(g.Field), g.Message)
+		}
 	}
 }
 
@@ -110,13 +113,13 @@ func textNamespaceDetail(ew *errWriter, ns *plan.Namespace) {
 	if len(ns.Tightening) > 0 {
 		ew.printf("    stricter than PSP (what the PSPs allowed and %s forbids):\n", ns.Enforce)
 		for _, c := range ns.Tightening {
-			ew.printf("      - %s %s (%s): %s\n", c.Policy, c.Field, strings.Join(c.Checks, ","), c.Message)
+			ew.printf("      - %s %s (%s): %s\n", c.Policy, shortField(c.Field), strings.Join(c.Checks, ","), c.Message)
 		}
 	}
 	if len(ns.Loosening) > 0 {
-		ew.printf("    looser than PSP (restrictions no PSS level expresses):\n")
-		for _, c := range ns.Loosening {
-			ew.printf("      - %s %s: %s\n", c.Policy, c.Field, c.Message)
+		ew.printf("    looser than PSP (restrictions no PSS level expresses; the PSP list above words each):\n")
+		for _, line := range looseningByPolicy(ns.Loosening) {
+			ew.printf("      - %s\n", line)
 		}
 	}
 	for _, n := range ns.Notes {
@@ -252,4 +255,23 @@ func planMarkdown(w io.Writer, p *plan.Plan, changes []FileChange) error {
 		ew.printf("```\n")
 	}
 	return ew.err
+}
+
+// looseningByPolicy words a namespace's lost restrictions one line per
+// PSP, fields only: with thousands of namespaces, the messages belong to
+// the PSP, once.
+func looseningByPolicy(changes []plan.Change) []string {
+	var order []string
+	fields := map[string][]string{}
+	for _, c := range changes {
+		if _, ok := fields[c.Policy]; !ok {
+			order = append(order, c.Policy)
+		}
+		fields[c.Policy] = append(fields[c.Policy], shortField(c.Field))
+	}
+	lines := make([]string, len(order))
+	for i, name := range order {
+		lines[i] = name + ": " + strings.Join(fields[name], ", ")
+	}
+	return lines
 }
