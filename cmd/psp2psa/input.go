@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/psp2psa/psp2psa/inventory"
@@ -41,7 +42,17 @@ func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inp
 		skipped:  inv.Unknown,
 		warnings: load.Warnings,
 	}
-	in.problems = append(append(append(in.problems, readErrs...), load.Errors...), invErrs...)
+	in.problems = append(append(in.problems, readErrs...), load.Errors...)
+	for _, err := range invErrs {
+		// The same object read twice (a kustomize base beside its overlay,
+		// say) is planned as the later one, as applying them in order would
+		// leave it: worth a warning, not a failed run.
+		if errors.Is(err, inventory.ErrDuplicate) {
+			in.warnings = append(in.warnings, err)
+			continue
+		}
+		in.problems = append(in.problems, err)
+	}
 	return in
 }
 

@@ -123,6 +123,8 @@ func TestExitCodes(t *testing.T) {
 		{"unparsable file names file and line, the others still read", []string{"convert", broken, demo}, exitInput,
 			[]string{"broken.yaml", "line"}, []string{"restricted"}},
 		{"plan with a bad level", []string{"plan", "--to-level", "strict", demo}, exitInput, []string{"strict"}, nil},
+		{"a workload read twice is planned once, with a warning", []string{"plan", "-o", "json", demo, demo + "/shop.yaml"}, exitOK,
+			[]string{"warning:", "duplicate object"}, []string{`"name": "frontend"`}},
 		{"plan with a bad controller identity", []string{"plan", "--controller-identity", "robot", demo}, exitInput, []string{"robot"}, nil},
 	}
 	for _, c := range cases {
