@@ -40,11 +40,8 @@ func runAsUserRules(p *psp.PodSecurityPolicy) []Rule {
 			return nil
 		}
 		uids := containerValues(effective(field) + fmt.Sprintf(".orValue(%d)", unsetID))
-		return []Rule{{
-			Field:      field,
-			Expression: uids + ".all(uid, " + inIDRanges("uid", s.Ranges) + ")",
-			Message:    message(p, field, "every container must set runAsUser (container or pod) to a UID in "+idRangesText(s.Ranges)),
-		}}
+		return idRangeRule(p, field, uids, "uid", true, s.Ranges,
+			"every container must set runAsUser (container or pod) to a UID in "+idRangesText(s.Ranges))
 	case psp.RunAsUserStrategyMustRunAsNonRoot:
 		nonRoot, uid := effective("runAsNonRoot"), effective("runAsUser")
 		return []Rule{{
@@ -65,17 +62,11 @@ func runAsGroupRules(p *psp.PodSecurityPolicy) []Rule {
 	gids := containerValues(effective(field) + fmt.Sprintf(".orValue(%d)", unsetID))
 	switch s.Rule {
 	case psp.RunAsGroupStrategyMustRunAs:
-		return []Rule{{
-			Field:      field,
-			Expression: gids + ".all(gid, " + inIDRanges("gid", s.Ranges) + ")",
-			Message:    message(p, field, "every container must set runAsGroup (container or pod) to a GID in "+idRangesText(s.Ranges)),
-		}}
+		return idRangeRule(p, field, gids, "gid", true, s.Ranges,
+			"every container must set runAsGroup (container or pod) to a GID in "+idRangesText(s.Ranges))
 	case psp.RunAsGroupStrategyMayRunAs:
-		return []Rule{{
-			Field:      field,
-			Expression: gids + fmt.Sprintf(".all(gid, gid == %d || ", unsetID) + inIDRanges("gid", s.Ranges) + ")",
-			Message:    message(p, field, "a container's runAsGroup (container or pod), when set, must be in "+idRangesText(s.Ranges)),
-		}}
+		return idRangeRule(p, field, gids, "gid", false, s.Ranges,
+			"a container's runAsGroup (container or pod), when set, must be in "+idRangesText(s.Ranges))
 	}
 	return nil
 }
@@ -89,17 +80,11 @@ func fsGroupRules(p *psp.PodSecurityPolicy) []Rule {
 	gid := fmt.Sprintf("[object.spec.?securityContext.?fsGroup.orValue(%d)]", unsetID)
 	switch s.Rule {
 	case psp.FSGroupStrategyMustRunAs:
-		return []Rule{{
-			Field:      field,
-			Expression: gid + ".all(gid, " + inIDRanges("gid", s.Ranges) + ")",
-			Message:    message(p, field, "the pod must set securityContext.fsGroup to a GID in "+idRangesText(s.Ranges)),
-		}}
+		return idRangeRule(p, field, gid, "gid", true, s.Ranges,
+			"the pod must set securityContext.fsGroup to a GID in "+idRangesText(s.Ranges))
 	case psp.FSGroupStrategyMayRunAs:
-		return []Rule{{
-			Field:      field,
-			Expression: gid + fmt.Sprintf(".all(gid, gid == %d || ", unsetID) + inIDRanges("gid", s.Ranges) + ")",
-			Message:    message(p, field, "the pod's securityContext.fsGroup, when set, must be in "+idRangesText(s.Ranges)),
-		}}
+		return idRangeRule(p, field, gid, "gid", false, s.Ranges,
+			"the pod's securityContext.fsGroup, when set, must be in "+idRangesText(s.Ranges))
 	}
 	return nil
 }
@@ -127,4 +112,15 @@ func supplementalGroupsRules(p *psp.PodSecurityPolicy) []Rule {
 		}}
 	}
 	return nil
+}
+
+// idRangeRule keeps a MustRunAs rule (every ID set and in a range) or a
+// MayRunAs one (every ID that is set in a range) over ids, a CEL list
+// holding unsetID where an ID is not set; v names the element.
+func idRangeRule(p *psp.PodSecurityPolicy, field, ids, v string, must bool, ranges []psp.IDRange, msg string) []Rule {
+	cond := inIDRanges(v, ranges)
+	if !must {
+		cond = fmt.Sprintf("%s == %d || ", v, unsetID) + cond
+	}
+	return []Rule{{Field: field, Expression: ids + ".all(" + v + ", " + cond + ")", Message: message(p, field, msg)}}
 }
