@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/psp2psa/psp2psa/inventory"
+	"github.com/psp2psa/psp2psa/internal/plantest"
+
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/plan"
-	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -27,18 +27,8 @@ const demo = "../testdata/demo"
 
 func demoPlan(t *testing.T) (*plan.Plan, []manifest.Document) {
 	t.Helper()
-	docs, errs := manifest.Read([]string{demo}, nil)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	inv, invErrs := inventory.FromDocuments(docs, "")
-	if len(invErrs) > 0 {
-		t.Fatal(invErrs)
-	}
-	v, _ := pss.ParseVersion("v1.37")
-	p := plan.Build(plan.Input{Policies: psp.FromDocuments(docs).Policies, Inventory: inv},
-		plan.Options{Version: v, ToLevel: pss.Restricted, EmptyNamespaceLevel: pss.Baseline, ControllerIdentity: psp.ModeServiceAccounts})
-	return p, docs
+	p := plantest.Build(t, pss.Restricted, demo)
+	return p.Plan, p.Documents
 }
 
 // TestWriteDirGolden keeps the files --write-dir writes for the demo.

@@ -8,11 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/psp2psa/psp2psa/inventory"
-	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/internal/plantest"
+
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/psp"
-	"github.com/psp2psa/psp2psa/pss"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -53,23 +52,11 @@ func corpusPlan(t *testing.T) (*plan.Plan, []psp.Policy) {
 		}
 		t.Skipf("%s not found; the shared corpus lives beside the repository", corpus)
 	}
-	docs, errs := manifest.Read([]string{
+	p := plantest.Build(t, "",
 		filepath.Join(corpus, "kubernetes__kubernetes__cluster_addons_fluentd-gcp_podsecuritypolicies_fluentd-gcp-psp.yaml"),
 		filepath.Join(corpus, "flannel-io__flannel__documentation_kube-flannel-psp.yml"),
-		filepath.Join(vapTestdata, "corpus-workloads.yaml"),
-	}, nil)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	inv, invErrs := inventory.FromDocuments(docs, "")
-	if len(invErrs) > 0 {
-		t.Fatal(invErrs)
-	}
-	policies := psp.FromDocuments(docs).Policies
-	v, _ := pss.ParseVersion("v1.37")
-	p := plan.Build(plan.Input{Policies: policies, Inventory: inv},
-		plan.Options{Version: v, EmptyNamespaceLevel: pss.Baseline, ControllerIdentity: psp.ModeServiceAccounts})
-	return p, policies
+		filepath.Join(vapTestdata, "corpus-workloads.yaml"))
+	return p.Plan, p.Policies
 }
 
 func checkVAPGolden(t *testing.T, path string, got []byte) {

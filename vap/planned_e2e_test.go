@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psp2psa/psp2psa/internal/plantest"
+
 	"github.com/psp2psa/psp2psa/artifacts"
 	"github.com/psp2psa/psp2psa/internal/testcluster"
-	"github.com/psp2psa/psp2psa/inventory"
-	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
@@ -105,22 +105,8 @@ func corpusFile(t *testing.T, name string) string {
 
 func planOf(t *testing.T, paths []string) (*plan.Plan, []psp.Policy) {
 	t.Helper()
-	docs, errs := manifest.Read(paths, nil)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	inv, invErrs := inventory.FromDocuments(docs, "")
-	if len(invErrs) > 0 {
-		t.Fatal(invErrs)
-	}
-	policies := psp.FromDocuments(docs).Policies
-	v, err := pss.ParseVersion("v1.37")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := plan.Build(plan.Input{Policies: policies, Inventory: inv},
-		plan.Options{Version: v, ToLevel: pss.Restricted, EmptyNamespaceLevel: pss.Baseline, ControllerIdentity: psp.ModeServiceAccounts})
-	return p, policies
+	p := plantest.Build(t, pss.Restricted, paths...)
+	return p.Plan, p.Policies
 }
 
 // apply creates every document of the stream and returns the policy bound

@@ -1,0 +1,44 @@
+// Package plantest plans manifest files for tests of the packages that
+// consume plans, the way the CLI does, failing the test on bad input.
+package plantest
+
+import (
+	"testing"
+
+	"github.com/psp2psa/psp2psa/inventory"
+	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/plan"
+	"github.com/psp2psa/psp2psa/psp"
+	"github.com/psp2psa/psp2psa/pss"
+	"k8s.io/pod-security-admission/api"
+)
+
+// Plan is a plan of the paths at PSS v1.37 with the CLI's defaults and the
+// given --to-level ("" for none), with the policies and documents it came
+// from.
+type Plan struct {
+	*plan.Plan
+	Policies  []psp.Policy
+	Documents []manifest.Document
+}
+
+// Build reads the paths and plans them.
+func Build(t testing.TB, toLevel api.Level, paths ...string) Plan {
+	t.Helper()
+	docs, errs := manifest.Read(paths, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	inv, invErrs := inventory.FromDocuments(docs, "")
+	if len(invErrs) > 0 {
+		t.Fatal(invErrs)
+	}
+	v, err := pss.ParseVersion("v1.37")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies := psp.FromDocuments(docs).Policies
+	p := plan.Build(plan.Input{Policies: policies, Inventory: inv},
+		plan.Options{Version: v, ToLevel: toLevel, EmptyNamespaceLevel: pss.Baseline, ControllerIdentity: psp.ModeServiceAccounts})
+	return Plan{Plan: p, Policies: policies, Documents: docs}
+}
