@@ -130,7 +130,7 @@ func (wp *workloadPlanner) plan(in *inventory.Workload) Workload {
 		agrees := w.Annotation == w.AdmittedBy
 		w.AnnotationAgrees = &agrees
 	}
-	wp.patch(&w, d)
+	wp.patch(&w, d, pod)
 	return w
 }
 
@@ -163,10 +163,11 @@ func authorizedRejections(d psp.Decision) []Rejection {
 	return out
 }
 
-// patch computes the workload's patch and its levels before and after.
-func (wp *workloadPlanner) patch(w *Workload, d psp.Decision) {
+// patch computes the workload's patch and its levels before and after;
+// pod is the template as admission sees it.
+func (wp *workloadPlanner) patch(w *Workload, d psp.Decision, pod *corev1.Pod) {
 	version := wp.opts.Version
-	w.LevelBeforePatch = wp.levelOf(w.Namespace, w.template)
+	w.LevelBeforePatch = wp.levelOf(pod)
 	patched := w.template
 	if d.Pod != nil && d.Mutated && w.OwnedBy == "" {
 		w.Patch = convert.PreservePatch(w.template, d.Pod, d.Policy)
@@ -179,9 +180,11 @@ func (wp *workloadPlanner) patch(w *Workload, d psp.Decision) {
 		patched = applyPatch(lp, patched)
 	}
 	w.patched = patched
-	w.LevelAfterPatch = wp.levelOf(w.Namespace, patched)
+	if patched != w.template {
+		pod = psp.AdmissionPod(w.Namespace, patched, wp.accounts[w.Namespace+"/"+w.ServiceAccount])
+	}
+	w.LevelAfterPatch = wp.levelOf(pod)
 	if next := pss.NextStricter(w.LevelAfterPatch); next != w.LevelAfterPatch {
-		pod := psp.AdmissionPod(w.Namespace, patched, wp.accounts[w.Namespace+"/"+w.ServiceAccount])
 		w.Failures = wp.eval.Failures(api.LevelVersion{Level: next, Version: version}, &pod.ObjectMeta, &pod.Spec)
 	}
 	if w.Unfixable == nil {
@@ -203,11 +206,10 @@ func applyPatch(p convert.Patch, t *corev1.PodTemplateSpec) *corev1.PodTemplateS
 	return out
 }
 
-// levelOf is the strictest level the pods made from the template pass, as
-// Pod Security admission sees them: after API defaults and the service
-// account token volume.
-func (wp *workloadPlanner) levelOf(namespace string, t *corev1.PodTemplateSpec) api.Level {
-	pod := psp.AdmissionPod(namespace, t, nil)
+// levelOf is the strictest level a pod passes, as Pod Security admission
+// sees it: after API defaults and the service account token volume
+// (psp.AdmissionPod).
+func (wp *workloadPlanner) levelOf(pod *corev1.Pod) api.Level {
 	level := pss.Privileged
 	for _, l := range pss.StricterLevels(pss.Privileged) {
 		if !wp.eval.Allowed(api.LevelVersion{Level: l, Version: wp.opts.Version}, &pod.ObjectMeta, &pod.Spec) {
