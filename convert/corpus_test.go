@@ -3,7 +3,7 @@ package convert
 import (
 	"bytes"
 	"encoding/json"
-
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +15,8 @@ import (
 )
 
 const corpusGolden = "../testdata/convert/corpus.golden.json"
+
+var update = flag.Bool("update", false, "rewrite the golden files")
 
 // corpusPolicies reads every PSP the 1.24 apiserver would accept from
 // ../shared/corpus/psp, each file named explicitly so that odd extensions

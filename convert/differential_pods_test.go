@@ -3,6 +3,7 @@ package convert
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/internal/testinputs"
 	"github.com/psp2psa/psp2psa/psp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,7 +33,7 @@ type diffPod struct {
 // from version to version. A pod is named by the first file holding it.
 func psaFixturePods(t *testing.T) (pods []diffPod, files int) {
 	t.Helper()
-	pattern := filepath.Join(psaModuleDir(t), "test", "testdata", "*", "v1.*", "*", "*.yaml")
+	pattern := filepath.Join(testinputs.PSAModuleDir(t), "test", "testdata", "*", "v1.*", "*", "*.yaml")
 	paths, err := filepath.Glob(pattern)
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no PSA fixtures match %s (%v)", pattern, err)
@@ -39,7 +41,7 @@ func psaFixturePods(t *testing.T) (pods []diffPod, files int) {
 	slices.Sort(paths)
 	seen, seenFiles := map[string]bool{}, map[string]bool{}
 	for _, path := range paths {
-		rel, _ := filepath.Rel(filepath.Join(psaModuleDir(t), "test", "testdata"), path)
+		rel, _ := filepath.Rel(filepath.Join(testinputs.PSAModuleDir(t), "test", "testdata"), path)
 		if level := strings.Split(rel, string(filepath.Separator))[0]; level != "baseline" && level != "restricted" {
 			continue
 		}
@@ -349,7 +351,7 @@ var volumeSources = map[psp.FSType]corev1.VolumeSource{
 // "*"); flexVolume and csi once per allowed driver when p lists drivers.
 func volumeEdits(p *psp.PodSecurityPolicy) []podEdit {
 	var edits []podEdit
-	for _, fsType := range sortedKeys(volumeSourcesByName()) {
+	for _, fsType := range slices.Sorted(maps.Keys(volumeSourcesByName())) {
 		t := psp.FSType(fsType)
 		if !pspAllowsVolumeType(p, t) || t == psp.HostPath { // hostPath: hostPathEdits
 			continue

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"reflect"
@@ -311,8 +312,8 @@ func effectiveIdentity(pod *corev1.Pod) *corev1.Pod {
 			c.SecurityContext = &corev1.SecurityContext{}
 		}
 		sc := c.SecurityContext
-		sc.RunAsUser = first(sc.RunAsUser, podSC.RunAsUser)
-		sc.RunAsNonRoot = first(sc.RunAsNonRoot, podSC.RunAsNonRoot)
+		sc.RunAsUser = cmp.Or(sc.RunAsUser, podSC.RunAsUser)
+		sc.RunAsNonRoot = cmp.Or(sc.RunAsNonRoot, podSC.RunAsNonRoot)
 		if sc.RunAsUser != nil && *sc.RunAsUser != 0 {
 			sc.RunAsNonRoot = new(true)
 		}

@@ -4,13 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/internal/testinputs"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/yaml"
 )
@@ -34,22 +35,8 @@ func readPSP(t *testing.T, path string) *psp.PodSecurityPolicy {
 	return decodePSP(t, string(data))
 }
 
-// sharedDir returns /work/shared seen from the repository: ../shared from
-// the repository root, which is one level above this package.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "shared"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared inputs missing at %s: %v", dir, err)
-		}
-		t.Skipf("shared inputs missing at %s: %v", dir, err)
-	}
-	return dir
-}
+// sharedDir is ../shared beside the repository.
+func sharedDir(t testing.TB) string { return testinputs.SharedDir(t) }
 
 func version(t testing.TB, s string) api.Version {
 	t.Helper()
@@ -193,4 +180,9 @@ func mergePatch(doc, patch map[string]any) map[string]any {
 		}
 	}
 	return doc
+}
+
+// templateOf is the pod's template: what a workload would carry.
+func templateOf(pod *corev1.Pod) *corev1.PodTemplateSpec {
+	return &corev1.PodTemplateSpec{ObjectMeta: *pod.ObjectMeta.DeepCopy(), Spec: *pod.Spec.DeepCopy()}
 }

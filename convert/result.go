@@ -1,7 +1,8 @@
 // Package convert is the bridge from PodSecurityPolicy to Pod Security
 // Standards: one rule per PSP field or annotation (rule_*.go), each stating
-// which PSS controls the field touches and which values each level accepts,
-// and the workload patches that keep what a PSP injected.
+// which PSS controls the field touches and which values each level accepts.
+// What a PSP injected is kept by package patch, which writes it into the
+// workloads.
 package convert
 
 import (

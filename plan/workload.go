@@ -5,9 +5,9 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/psp2psa/psp2psa/convert"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/patch"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
 	corev1 "k8s.io/api/core/v1"
@@ -42,10 +42,10 @@ type Workload struct {
 	OwnedBy string `json:"ownedBy,omitempty"`
 	// Patch is the change to the pod template: what keeps PSP's defaults,
 	// then what the --to-level needs.
-	Patch convert.Patch `json:"patch"`
+	Patch patch.Patch `json:"patch"`
 	// Unfixable are the checks of the target level that no securityContext
 	// change fixes.
-	Unfixable []convert.Unfixable `json:"unfixable"`
+	Unfixable []patch.Unfixable `json:"unfixable"`
 	// LevelBeforePatch and LevelAfterPatch are the strictest levels the
 	// template passes, as written and once patched.
 	LevelBeforePatch api.Level `json:"levelBeforePatch"`
@@ -170,11 +170,11 @@ func (wp *workloadPlanner) patch(w *Workload, d psp.Decision, pod *corev1.Pod) {
 	w.LevelBeforePatch = wp.levelOf(pod)
 	patched := w.template
 	if d.Pod != nil && d.Mutated && w.OwnedBy == "" {
-		w.Patch = convert.PreservePatch(w.template, d.Pod, d.Policy)
+		w.Patch = patch.PreservePatch(w.template, d.Pod, d.Policy)
 		patched = applyPatch(w.Patch, patched)
 	}
 	if wp.opts.ToLevel != "" && wp.opts.ToLevel != pss.Privileged && w.OwnedBy == "" {
-		lp, unfixable := convert.LevelPatch(patched, wp.opts.ToLevel, version, wp.eval)
+		lp, unfixable := patch.LevelPatch(patched, wp.opts.ToLevel, version, wp.eval)
 		w.Unfixable = unfixable
 		w.Patch.Changes = append(w.Patch.Changes, lp.Changes...)
 		patched = applyPatch(lp, patched)
@@ -188,14 +188,14 @@ func (wp *workloadPlanner) patch(w *Workload, d psp.Decision, pod *corev1.Pod) {
 		w.Failures = wp.eval.Failures(api.LevelVersion{Level: next, Version: version}, &pod.ObjectMeta, &pod.Spec)
 	}
 	if w.Unfixable == nil {
-		w.Unfixable = []convert.Unfixable{}
+		w.Unfixable = []patch.Unfixable{}
 	}
 }
 
 // applyPatch applies a patch computed for this very template; a failure
 // would be a bug in the patch code, so the template is kept unpatched
 // rather than guessed at.
-func applyPatch(p convert.Patch, t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
+func applyPatch(p patch.Patch, t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
 	if p.Empty() {
 		return t
 	}

@@ -4,8 +4,8 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/psp2psa/psp2psa/convert"
 	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/patch"
 	"github.com/psp2psa/psp2psa/plan"
 	"k8s.io/pod-security-admission/api"
 )
@@ -13,15 +13,15 @@ import (
 // PatchResult is what `psp2psa patch` did to one workload: the scriptable
 // form of the plan's workload section.
 type PatchResult struct {
-	Kind            string              `json:"kind"`
-	Namespace       string              `json:"namespace"`
-	Name            string              `json:"name"`
-	Source          manifest.Source     `json:"source"`
-	Output          string              `json:"output"`
-	AdmittedBy      string              `json:"admittedBy"`
-	Changes         []convert.Change    `json:"changes"`
-	Unfixable       []convert.Unfixable `json:"unfixable"`
-	LevelAfterPatch api.Level           `json:"levelAfterPatch"`
+	Kind            string            `json:"kind"`
+	Namespace       string            `json:"namespace"`
+	Name            string            `json:"name"`
+	Source          manifest.Source   `json:"source"`
+	Output          string            `json:"output"`
+	AdmittedBy      string            `json:"admittedBy"`
+	Changes         []patch.Change    `json:"changes"`
+	Unfixable       []patch.Unfixable `json:"unfixable"`
+	LevelAfterPatch api.Level         `json:"levelAfterPatch"`
 }
 
 // PatchResults is the output of `psp2psa patch`.
@@ -39,7 +39,7 @@ func Patches(w io.Writer, f Format, p *plan.Plan, outputDir string) error {
 		wl := &p.Workloads[i]
 		changes := wl.Patch.Changes
 		if changes == nil {
-			changes = []convert.Change{}
+			changes = []patch.Change{}
 		}
 		res.Workloads = append(res.Workloads, PatchResult{
 			Kind: wl.Kind, Namespace: wl.Namespace, Name: wl.Name, Source: wl.Source,

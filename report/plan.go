@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/psp2psa/psp2psa/convert"
+	"github.com/psp2psa/psp2psa/patch"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/pss"
 )
@@ -165,7 +165,7 @@ func admittedText(w *plan.Workload) string {
 	return w.AdmittedBy
 }
 
-func unfixableChecks(u []convert.Unfixable) string {
+func unfixableChecks(u []patch.Unfixable) string {
 	if len(u) == 0 {
 		return "-"
 	}
@@ -205,7 +205,7 @@ func orDash(s string) string {
 	return s
 }
 
-func changePlace(c convert.Change) string {
+func changePlace(c patch.Change) string {
 	where := "spec"
 	if c.Container != "" {
 		where = fmt.Sprintf("%s[%s]", c.ContainerKind, c.Container)

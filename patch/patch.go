@@ -1,4 +1,10 @@
-package convert
+// Package patch computes the securityContext changes to a workload's pod
+// template that a migration off PodSecurityPolicy needs: what the PSP
+// injected at admission (PreservePatch), and what a Pod Security Standards
+// level requires where a securityContext change suffices (LevelPatch).
+// Patches are plain data; Apply and TemplatePatch turn them into a
+// template or a strategic merge patch.
+package patch
 
 import (
 	"cmp"

@@ -1,4 +1,4 @@
-package convert
+package patch
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/internal/testinputs"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
 	corev1 "k8s.io/api/core/v1"
@@ -27,7 +28,7 @@ import (
 // code. The preserved template is then lifted to restricted, and
 // LevelPatch must keep its promise on it too.
 func TestPreservePatchReproducesAdmission(t *testing.T) {
-	corpus := corpusDir(t)
+	corpus := testinputs.CorpusDir(t)
 	policies := corpusPSPs(t, corpus)
 	templates := corpusTemplates(t, corpus)
 	for name, tmpl := range generatedTemplates(t) {
@@ -217,33 +218,6 @@ func viewAnnotation(a string) string {
 		return "runtime/default"
 	}
 	return a
-}
-
-// corpusDir is ../shared/corpus from the repository root.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	corpus := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(corpus); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus missing in CI: %v", err)
-		}
-		t.Skipf("corpus not found at %s: %v", corpus, err)
-	}
-	return corpus
 }
 
 var documentSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)

@@ -1,15 +1,14 @@
-package convert
+package patch
 
 import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/internal/testinputs"
 	"github.com/psp2psa/psp2psa/pss"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/pod-security-admission/api"
@@ -22,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // version and verdict (pass or fail), by file name.
 func psaFixtures(t *testing.T, level, version, verdict string) map[string]*corev1.Pod {
 	t.Helper()
-	dir := filepath.Join(psaModuleDir(t), "test", "testdata", level, version, verdict)
+	dir := filepath.Join(testinputs.PSAModuleDir(t), "test", "testdata", level, version, verdict)
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no fixtures in %s (%v)", dir, err)
@@ -33,7 +32,7 @@ func psaFixtures(t *testing.T, level, version, verdict string) map[string]*corev
 // psaFixturesIfAny is psaFixtures for a version that may have none.
 func psaFixturesIfAny(t *testing.T, level, version, verdict string) map[string]*corev1.Pod {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(psaModuleDir(t), "test", "testdata", level, version, verdict, "*.yaml"))
+	files, _ := filepath.Glob(filepath.Join(testinputs.PSAModuleDir(t), "test", "testdata", level, version, verdict, "*.yaml"))
 	return readPods(t, files)
 }
 
@@ -52,21 +51,6 @@ func readPods(t *testing.T, files []string) map[string]*corev1.Pod {
 		pods[filepath.Base(f)] = &pod
 	}
 	return pods
-}
-
-var psaDir string
-
-// psaModuleDir is the directory of the linked k8s.io/pod-security-admission.
-func psaModuleDir(t *testing.T) string {
-	t.Helper()
-	if psaDir == "" {
-		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "k8s.io/pod-security-admission").Output()
-		if err != nil {
-			t.Fatalf("locating k8s.io/pod-security-admission: %v", err)
-		}
-		psaDir = strings.TrimSpace(string(out))
-	}
-	return psaDir
 }
 
 func templateOf(pod *corev1.Pod) *corev1.PodTemplateSpec {
@@ -141,7 +125,7 @@ func TestLevelPatchFixesOrNamesEveryFailingFixture(t *testing.T) {
 			if fixed != tc.fixed || unfixable != tc.unfixable {
 				t.Errorf("fixed %d, unfixable %d; want %d, %d", fixed, unfixable, tc.fixed, tc.unfixable)
 			}
-			compareGolden(t, filepath.Join("testdata", "patch", "level-fixtures-"+string(tc.level)+"-v1.37.yaml"), outcomes)
+			compareGolden(t, filepath.Join("testdata", "level-fixtures-"+string(tc.level)+"-v1.37.yaml"), outcomes)
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package convert
+package patch
 
 import (
 	"encoding/json"
