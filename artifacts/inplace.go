@@ -14,13 +14,22 @@ import (
 // the labelled namespaces found in docs. Comments, key order and every
 // untouched document stay as they are. Standard input cannot be
 // rewritten and is reported as an error.
+//
+// Every edit names the object it is for, as read from docs: should the
+// file hold another object at that place when it is rewritten, nothing is
+// rewritten and the error is a *rewrite.WrongObjectError.
 func Rewrites(p *plan.Plan, docs []manifest.Document, withLabels bool, read Reader) ([]File, error) {
 	edits := map[string][]rewrite.Edit{}
+	byPlace := documentsBySource(docs)
 	for _, w := range patchable(p) {
 		if w.OwnedBy != "" {
 			continue
 		}
-		edits[w.Source.File] = append(edits[w.Source.File], workloadEdit(w))
+		d, ok := byPlace[sourceKeyOf(w.Source)]
+		if !ok {
+			return nil, fmt.Errorf("%s: %s/%s was not read from there", w.Source, w.Kind, w.Name)
+		}
+		edits[w.Source.File] = append(edits[w.Source.File], workloadEdit(w, objectOf(d)))
 	}
 	if withLabels {
 		for _, e := range namespaceEdits(labelled(p), docs) {
@@ -47,12 +56,12 @@ func Rewrites(p *plan.Plan, docs []manifest.Document, withLabels bool, read Read
 
 // Copies returns, for `patch --output-dir DIR`, a patched copy of every
 // input file that holds a workload, under DIR with the same base name.
-func Copies(p *plan.Plan, dir string, read Reader) ([]File, error) {
+func Copies(p *plan.Plan, docs []manifest.Document, dir string, read Reader) ([]File, error) {
 	inputs := map[string]bool{}
 	for i := range p.Workloads {
 		inputs[p.Workloads[i].Source.File] = true
 	}
-	rewritten, err := Rewrites(p, nil, false, read)
+	rewritten, err := Rewrites(p, docs, false, read)
 	if err != nil {
 		return nil, err
 	}
@@ -84,8 +93,8 @@ func Copies(p *plan.Plan, dir string, read Reader) ([]File, error) {
 	return withCurrentContents(sortedFiles(out))
 }
 
-func workloadEdit(w *plan.Workload) rewrite.Edit {
-	e := rewrite.Edit{Document: w.Source.Index, Item: w.Source.Item}
+func workloadEdit(w *plan.Workload, object rewrite.Object) rewrite.Edit {
+	e := rewrite.Edit{Document: w.Source.Index, Item: w.Source.Item, Object: object}
 	base := w.TemplatePath()
 	for _, ch := range w.Patch.Changes {
 		if ap := ch.AnnotationPath(); ap != nil {
@@ -109,12 +118,13 @@ func namespaceEdits(nss []*plan.Namespace, docs []manifest.Document) []fileEdit 
 		want[ns.Name] = ns
 	}
 	var out []fileEdit
-	for _, d := range docs {
+	for i := range docs {
+		d := &docs[i]
 		ns, ok := want[d.Name]
 		if d.Kind != "Namespace" || !ok {
 			continue
 		}
-		e := rewrite.Edit{Document: d.Source.Index, Item: d.Source.Item}
+		e := rewrite.Edit{Document: d.Source.Index, Item: d.Source.Item, Object: objectOf(d)}
 		for _, k := range sortedKeys(ns.Labels) {
 			e.Sets = append(e.Sets, rewrite.Set{Path: []string{"metadata", "labels", k}, Value: ns.Labels[k]})
 		}
@@ -126,4 +136,31 @@ func namespaceEdits(nss []*plan.Namespace, docs []manifest.Document) []fileEdit 
 func join(a, b []string) []string {
 	out := make([]string, 0, len(a)+len(b))
 	return append(append(out, a...), b...)
+}
+
+// sourceKey is a place in the input: file, document and List item.
+type sourceKey struct {
+	file        string
+	index, item int
+}
+
+func sourceKeyOf(s manifest.Source) sourceKey {
+	k := sourceKey{file: s.File, index: s.Index, item: -1}
+	if s.Item != nil {
+		k.item = *s.Item
+	}
+	return k
+}
+
+func documentsBySource(docs []manifest.Document) map[sourceKey]*manifest.Document {
+	out := make(map[sourceKey]*manifest.Document, len(docs))
+	for i := range docs {
+		out[sourceKeyOf(docs[i].Source)] = &docs[i]
+	}
+	return out
+}
+
+// objectOf is the identity of a document as its text states it.
+func objectOf(d *manifest.Document) rewrite.Object {
+	return rewrite.Object{Kind: d.Kind, Namespace: d.Namespace, Name: d.Name}
 }

@@ -32,6 +32,10 @@ func (r *reader) readJSONStream(file string, in io.Reader) {
 			return
 		case err == nil && obj == nil: // null
 		case err == nil:
+			if dup := obj.duplicateKeys(); dup != nil {
+				r.fail(src, obj.document(src, nil).Object(), "", dup)
+				continue
+			}
 			r.addObject(src, obj, nil, itemLines)
 		case isSyntaxError(err):
 			r.fail(Source{File: file, Index: index}, "", "", jsonSyntaxError(err, lines, dec.InputOffset()))

@@ -220,6 +220,29 @@ func TestReadStream(t *testing.T) {
 			wantErrs: []string{"<stdin>: document 1 (line 7): invalid YAML at line 10: mapping values are not allowed in this context"},
 		},
 		{
+			name:     "a duplicate key is refused, naming the key and its line, and later documents are still read",
+			input:    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    securityContext: {privileged: true}\n    securityContext: {}\n---\n" + fmt.Sprintf(cm, "c"),
+			wantDocs: []string{"1 L11 v1/ConfigMap c"},
+			wantErrs: []string{`<stdin>: document 0 (line 1): duplicate key "securityContext" at line 9: only the last value would be read`},
+		},
+		{
+			// The parser places a repeated key whose value is a block
+			// mapping at the value's first line.
+			name:     "two objects concatenated without --- are refused, not merged",
+			input:    fmt.Sprintf(cm, "a") + fmt.Sprintf(cm, "b"),
+			wantErrs: []string{`<stdin>: document 0 (line 1): duplicate key "apiVersion" at line 5, "kind" at line 6, "metadata" at line 8: only the last value would be read (two objects without a "---" between them?)`},
+		},
+		{
+			name:     "a duplicate key in a List item",
+			input:    "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n    name: b\n",
+			wantErrs: []string{`<stdin>: document 0 (line 1): duplicate key "name" at line 8: only the last value would be read`},
+		},
+		{
+			name:     "a duplicate key in JSON names its path",
+			input:    `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"hostPID": true, "hostPID": false}}`,
+			wantErrs: []string{`<stdin>: document 0 (line 1): Pod/p: duplicate key "spec.hostPID": only the last value would be read`},
+		},
+		{
 			name:     "YAML tab indentation",
 			input:    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: a\n",
 			wantErrs: []string{"<stdin>: document 0 (line 1): invalid YAML at line 4: found character that cannot start any token"},
@@ -447,7 +470,7 @@ func TestReadCorpusDirectory(t *testing.T) {
 	}
 	var oneByOne []Document
 	skipped := 0
-	for _, sub := range []string{"psp", "workloads"} {
+	for _, sub := range []string{"gatekeeper-library", "psp", "workloads"} {
 		entries, err := os.ReadDir(filepath.Join(dir, sub))
 		if err != nil {
 			t.Fatal(err)
@@ -468,8 +491,9 @@ func TestReadCorpusDirectory(t *testing.T) {
 	if !reflect.DeepEqual(whole, oneByOne) {
 		t.Errorf("directory read differs from the files read one by one (%d vs %d documents)", len(whole), len(oneByOne))
 	}
-	// INDEX.tsv twice, the kops .yaml.template and the linkerd .golden.
-	if skipped != 4 {
-		t.Errorf("the walk skipped %d files, want 4", skipped)
+	// INDEX.tsv three times, the gatekeeper-library LICENSE, the kops
+	// .yaml.template and the linkerd .golden.
+	if skipped != 6 {
+		t.Errorf("the walk skipped %d files, want 6", skipped)
 	}
 }

@@ -25,6 +25,16 @@ type yamlChunk struct {
 	// 0 means the document is empty.
 	contentLine int
 	data        []byte
+	// start, body and end are byte offsets in the stream: where the
+	// chunk starts (a header above its "---" included), where its text
+	// starts below its opening "---" line (start when it has none), and
+	// where it ends, before the marker line that closes it.
+	start, body, end int64
+	// bodyLine is the file line at body.
+	bodyLine int
+	// markerContent is set when content follows the opening "---" on
+	// its line ("--- {a: 1}").
+	markerContent bool
 }
 
 // yamlSplitter cuts a YAML stream into documents line by line, so that a
@@ -37,7 +47,9 @@ type yamlChunk struct {
 // header does not shift the document indexes.
 type yamlSplitter struct {
 	in        *bufio.Reader
-	line      int // lines read so far
+	line      int   // lines read so far
+	offset    int64 // bytes of those lines
+	lineStart int64 // offset of the line being added
 	nextIndex int
 	cur       yamlChunk
 	hasMarker bool // cur began with its own "---"
@@ -47,7 +59,7 @@ type yamlSplitter struct {
 }
 
 func newYAMLSplitter(in *bufio.Reader) *yamlSplitter {
-	return &yamlSplitter{in: in, cur: yamlChunk{startLine: 1}}
+	return &yamlSplitter{in: in, cur: yamlChunk{startLine: 1, bodyLine: 1}}
 }
 
 // next returns the next document, or io.EOF after the last one. Each
@@ -57,6 +69,7 @@ func (s *yamlSplitter) next() (yamlChunk, error) {
 		if len(s.pending) == 0 {
 			if s.done {
 				if len(s.cur.data) > 0 {
+					s.lineStart = s.offset
 					return s.emit(s.line+1, false), nil
 				}
 				return yamlChunk{}, io.EOF
@@ -69,6 +82,8 @@ func (s *yamlSplitter) next() (yamlChunk, error) {
 		line := s.pending[0]
 		s.pending = s.pending[1:]
 		s.line++
+		s.lineStart = s.offset
+		s.offset += int64(len(line))
 		if c, ok := s.addLine(line); ok {
 			return c, nil
 		}
@@ -143,23 +158,36 @@ func (s *yamlSplitter) addLine(line []byte) (yamlChunk, bool) {
 		if s.cur.contentLine == 0 && !s.hasMarker {
 			// Only comments so far: this marker opens the current document.
 			s.hasMarker = true
-			s.appendLine(line, true)
+			s.openWith(line)
 			return yamlChunk{}, false
 		}
 		done := s.emit(s.line, true)
-		s.appendLine(line, true)
+		s.openWith(line)
 		return done, true
 	case isMarker(line, "..."):
 		s.appendLine(line, false)
 		if s.cur.contentLine == 0 && !s.hasMarker {
 			s.cur.data = s.cur.data[:0]
 			s.cur.startLine = s.line + 1
+			s.cur.start, s.cur.body, s.cur.bodyLine = s.offset, s.offset, s.line+1
 			return yamlChunk{}, false
 		}
-		return s.emit(s.line+1, false), true
+		done := s.emit(s.line+1, false)
+		s.cur.start, s.cur.body, s.cur.bodyLine = s.offset, s.offset, s.line+1
+		return done, true
 	default:
 		s.appendLine(line, false)
 		return yamlChunk{}, false
+	}
+}
+
+// openWith adds the "---" line that opens the current document: its text
+// starts below it, unless content follows the marker on the same line.
+func (s *yamlSplitter) openWith(line []byte) {
+	s.appendLine(line, true)
+	s.cur.body, s.cur.bodyLine = s.offset, s.line+1
+	if s.cur.contentLine == s.line {
+		s.cur.markerContent = true
 	}
 }
 
@@ -182,10 +210,11 @@ func (s *yamlSplitter) appendLine(line []byte, marker bool) {
 func (s *yamlSplitter) emit(nextStart int, marker bool) yamlChunk {
 	done := s.cur
 	done.index = s.nextIndex
+	done.end = s.lineStart
 	s.nextIndex++
 	// The finished chunk keeps its bytes; the next one starts a new
 	// buffer so that callers may keep done.data while reading on.
-	s.cur = yamlChunk{startLine: nextStart}
+	s.cur = yamlChunk{startLine: nextStart, start: s.lineStart, body: s.lineStart, bodyLine: nextStart}
 	s.hasMarker = marker
 	return done
 }
@@ -276,7 +305,7 @@ func (r *reader) addYAMLChunk(file string, c yamlChunk) {
 	}
 	js, err := yamlToJSON(c.data)
 	if err != nil {
-		r.fail(src, "", "", yamlSyntaxError(err, c.startLine))
+		r.fail(src, "", "", yamlError(err, c.startLine))
 		return
 	}
 	obj, err := readTopLevel(newJSONDecoder(bytes.NewReader(js)), nil)
@@ -294,15 +323,17 @@ func (r *reader) addYAMLChunk(file string, c yamlChunk) {
 	r.addObject(src, obj, js, itemLines)
 }
 
-// yamlToJSON converts like kubectl does (sigs.k8s.io/yaml), and turns a
-// parser panic into an error: malformed input must never crash the tool.
+// yamlToJSON converts like kubectl does (sigs.k8s.io/yaml), refusing
+// duplicate keys as the apiserver's strict field validation does, and
+// turns a parser panic into an error: malformed input must never crash
+// the tool.
 func yamlToJSON(data []byte) (js []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("YAML parser failed: %v", p)
 		}
 	}()
-	return yaml.YAMLToJSON(data)
+	return yaml.YAMLToJSONStrict(data)
 }
 
 var yamlErrorLine = regexp.MustCompile(`line (\d+)`)

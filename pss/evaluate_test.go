@@ -82,3 +82,35 @@ func readPod(t *testing.T, path string) *corev1.Pod {
 	}
 	return &pod
 }
+
+func TestParseSupportedVersion(t *testing.T) {
+	newest := NewestVersion().String()
+	tests := []struct {
+		in, want string
+		err      string // part of the error; "" for none
+	}{
+		{in: "latest", want: newest},
+		{in: "v1.22", want: "v1.22"},
+		{in: "v1.29", want: "v1.29"},
+		{in: newest, want: newest},
+		{in: "v1.21", err: "starts at v1.22"},
+		{in: "v1.10", err: "starts at v1.22"},
+		{in: "v1.99", err: "knows the checks up to " + newest},
+		{in: "1.29", err: "want latest or v1.N"},
+		{in: "v2.0", err: "want latest or v1.N"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			v, err := ParseSupportedVersion(tt.in)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("ParseSupportedVersion(%q) = %v, %v; want an error with %q", tt.in, v, err, tt.err)
+				}
+				return
+			}
+			if err != nil || v.String() != tt.want {
+				t.Fatalf("ParseSupportedVersion(%q) = %v, %v; want %s", tt.in, v, err, tt.want)
+			}
+		})
+	}
+}

@@ -67,9 +67,34 @@ var newestVersion = func() api.Version {
 	return newest
 }()
 
-// ParseVersion parses "latest" or "v1.N". "latest" resolves to the newest
-// version this build knows, so that every output names a concrete version
-// and labels can be pinned to it.
+// FirstVersion is the first Kubernetes release with Pod Security
+// Admission: a pin to an older version means nothing to any apiserver a
+// migration targets.
+var FirstVersion = api.MajorMinorVersion(1, 22)
+
+// ParseSupportedVersion parses a version given by the user: "latest" or
+// v1.N from FirstVersion to NewestVersion. Anything else is an error that
+// says why, rather than a version silently replaced by another.
+func ParseSupportedVersion(s string) (api.Version, error) {
+	v, err := api.ParseVersion(s)
+	if err != nil {
+		return api.Version{}, fmt.Errorf("PSS version %q: want latest or v1.N: %w", s, err)
+	}
+	switch {
+	case v.Latest():
+		return newestVersion, nil
+	case v.Older(FirstVersion):
+		return api.Version{}, fmt.Errorf("PSS version %q: Pod Security Admission starts at %s", s, FirstVersion)
+	case newestVersion.Older(v):
+		return api.Version{}, fmt.Errorf("PSS version %q: this build knows the checks up to %s; a newer build is needed for %s", s, newestVersion, v)
+	}
+	return v, nil
+}
+
+// ParseVersion parses "latest" or "v1.N" for evaluation. "latest", and any
+// version newer than this build knows, resolve to the newest version this
+// build knows, as the PSA library evaluates them, so that every output
+// names a concrete version.
 func ParseVersion(s string) (api.Version, error) {
 	v, err := api.ParseVersion(s)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/internal/testinputs"
+	"github.com/psp2psa/psp2psa/manifest"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -30,7 +32,7 @@ var podSpecPaths = map[string][]string{
 // comment is lost, the edit is idempotent, and the edited document decodes
 // to exactly the original plus the edit.
 func TestFileOnEveryWorkload(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "*.y*ml"))
+	files, _ := filepath.Glob(filepath.Join(testinputs.CorpusDir(t, "workloads"), "*.y*ml"))
 	demo, _ := filepath.Glob(filepath.Join("..", "testdata", "demo", "*.yaml"))
 	edited := 0
 	for _, file := range append(files, demo...) {
@@ -38,7 +40,7 @@ func TestFileOnEveryWorkload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		spans, err := Documents(in)
+		spans, err := manifest.Spans(in)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
@@ -111,7 +113,7 @@ func checkWorkloadEdit(t *testing.T, in []byte, index int, obj map[string]any, s
 	}
 	containerSC["allowPrivilegeEscalation"] = false
 
-	spans, err := Documents(out)
+	spans, err := manifest.Spans(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +144,7 @@ func lookupMap(t *testing.T, obj map[string]any, path []string) map[string]any {
 // remove: a deleted field's own comments go with it.
 func deletedComments(t *testing.T, file []byte, index int, deletes []Delete) []string {
 	t.Helper()
-	spans, err := Documents(file)
+	spans, err := manifest.Spans(file)
 	if err != nil {
 		t.Fatal(err)
 	}

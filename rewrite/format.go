@@ -19,10 +19,10 @@ type layout struct {
 // changes as few lines as possible.
 // A document without block lists takes the list style of the whole file,
 // so a list the edit adds looks like the lists of the other documents.
-func deriveLayout(text, file string) layout {
+func deriveLayout(text string, fileWide func() bool) layout {
 	wide, found := listsIndented(text)
 	if !found {
-		wide, _ = listsIndented(file)
+		wide = fileWide()
 	}
 	return layout{indent: mappingIndent(text), wide: wide}
 }

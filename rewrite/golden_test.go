@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/internal/testinputs"
+	"github.com/psp2psa/psp2psa/manifest"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,20 +19,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/rewrite")
-
-// corpusDir finds the shared corpus beside the repository; tests that need
-// it skip without it, except in CI.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus", "workloads")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus not found at %s: %v", dir, err)
-		}
-		t.Skipf("corpus not found at %s", dir)
-	}
-	return dir
-}
 
 // podPaths are the paths of a pod spec and its containers in each workload
 // kind the cases edit.
@@ -57,7 +45,7 @@ type goldenCase struct {
 }
 
 func goldenCases(t *testing.T) []goldenCase {
-	corpus := corpusDir(t)
+	corpus := testinputs.CorpusDir(t, "workloads")
 	demo := filepath.Join("..", "testdata", "demo")
 	return []goldenCase{
 		{
@@ -223,7 +211,7 @@ func TestFileGolden(t *testing.T) {
 // the values they have: the file must come out byte for byte, quotes and
 // all.
 func TestFileLeavesSatisfiedEditsAlone(t *testing.T) {
-	in, err := os.ReadFile(filepath.Join(corpusDir(t), "kubernetes__kube-state-metrics__examples_standard_deployment.yaml"))
+	in, err := os.ReadFile(filepath.Join(testinputs.CorpusDir(t, "workloads"), "kubernetes__kube-state-metrics__examples_standard_deployment.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,11 +257,11 @@ func assertUntouchedIdentical(t *testing.T, in, out []byte, edits []Edit) {
 	for _, e := range edits {
 		edited[e.Document] = true
 	}
-	inSpans, err := Documents(in)
+	inSpans, err := manifest.Spans(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	outSpans, err := Documents(out)
+	outSpans, err := manifest.Spans(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +312,7 @@ func contains(list []string, s string) bool {
 // Kubernetes' own YAML reader would, and fails on fields it does not know.
 func decode[T any](t *testing.T, file []byte, index int) T {
 	t.Helper()
-	spans, err := Documents(file)
+	spans, err := manifest.Spans(file)
 	if err != nil {
 		t.Fatal(err)
 	}

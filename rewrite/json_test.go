@@ -3,6 +3,8 @@ package rewrite
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/psp2psa/psp2psa/manifest"
 )
 
 func TestFileJSON(t *testing.T) {
@@ -130,7 +132,7 @@ func TestFileJSON(t *testing.T) {
 			if string(got) != tt.want {
 				t.Fatalf("got:\n%s\nwant:\n%s", got, tt.want)
 			}
-			spans, err := Documents(got)
+			spans, err := manifest.Spans(got)
 			if err != nil {
 				t.Fatal(err)
 			}

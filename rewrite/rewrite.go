@@ -18,7 +18,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
+	"github.com/psp2psa/psp2psa/manifest"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -48,14 +50,17 @@ type Delete struct {
 type Edit struct {
 	Document int
 	Item     *int
-	Sets     []Set
-	Deletes  []Delete
+	// Object is the object the edit is for; the edit is refused with a
+	// *WrongObjectError when the document (or item) holds another.
+	Object  Object
+	Sets    []Set
+	Deletes []Delete
 }
 
 // File returns data with the edits applied. Applying the same edits to the
 // result returns it unchanged.
 func File(data []byte, edits []Edit) ([]byte, error) {
-	spans, err := Documents(data)
+	spans, err := manifest.Spans(data)
 	if err != nil {
 		return nil, err
 	}
@@ -66,8 +71,14 @@ func File(data []byte, edits []Edit) ([]byte, error) {
 		}
 		byDoc[e.Document] = append(byDoc[e.Document], e)
 	}
-	jsonStream := isJSONStream(data)
+	// The file's list style is looked up at most once, for documents
+	// that show none of their own.
+	fileWide := sync.OnceValue(func() bool {
+		wide, _ := listsIndented(string(data))
+		return wide
+	})
 	var out bytes.Buffer
+	out.Grow(len(data))
 	pos := 0
 	for _, s := range spans {
 		docEdits, ok := byDoc[s.Index]
@@ -77,12 +88,12 @@ func File(data []byte, edits []Edit) ([]byte, error) {
 		text := string(data[s.Start:s.End])
 		var err error
 		switch {
-		case jsonStream:
+		case s.JSON:
 			text, err = rewriteJSON(text, docEdits)
-		case s.markerContent:
+		case s.MarkerContent:
 			err = fmt.Errorf("content on the document's --- line is not supported for rewriting")
 		default:
-			text, err = rewriteDocument(text, string(data), docEdits)
+			text, err = rewriteDocument(text, fileWide, docEdits)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("document %d (line %d): %w", s.Index, s.Line, err)
@@ -102,14 +113,11 @@ func noSuchDocument(n int) error {
 	return fmt.Errorf("the file has documents 0 to %d", n-1)
 }
 
-// rewriteDocument applies edits to one YAML document's text.
-// file is the whole file, for the layout of a document that shows none.
-func rewriteDocument(text, file string, edits []Edit) (string, error) {
+// rewriteDocument applies edits to one YAML document's text. fileWide is
+// the list style of the whole file, for a document that shows none.
+func rewriteDocument(text string, fileWide func() bool, edits []Edit) (string, error) {
 	crlf := strings.Contains(text, "\r\n")
-	ours := text
-	if crlf {
-		ours = strings.ReplaceAll(text, "\r\n", "\n")
-	}
+	ours := lineBreaks.Replace(text)
 	noFinalNewline := !strings.HasSuffix(ours, "\n")
 	if noFinalNewline {
 		ours += "\n" // the encoder ends every document with one
@@ -118,7 +126,7 @@ func rewriteDocument(text, file string, edits []Edit) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	l := deriveLayout(ours, file)
+	l := deriveLayout(ours, fileWide)
 	base, err := encode(doc, l)
 	if err != nil {
 		return "", err
@@ -145,6 +153,11 @@ func rewriteDocument(text, file string, edits []Edit) (string, error) {
 	}
 	return merged, nil
 }
+
+// lineBreaks turns every YAML 1.1 line break (as package manifest splits
+// lines) into "\n", which the encoder and the line merge work with: an
+// edited document keeps CRLF, but lone CR, NEL, LS and PS become "\n".
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
 
 // parseDocument parses one YAML document into its document node.
 func parseDocument(text string) (*yaml.Node, error) {
@@ -173,6 +186,9 @@ func applyEdits(doc *yaml.Node, edits []Edit) error {
 	for _, e := range edits {
 		target, err := editTarget(doc.Content[0], e.Item)
 		if err != nil {
+			return err
+		}
+		if err := checkObject(target, e.Object); err != nil {
 			return err
 		}
 		for _, d := range e.Deletes {

@@ -23,7 +23,7 @@ const (
 // Globals are the flags every command shares, and the process's streams.
 type Globals struct {
 	Output     string `short:"o" enum:"text,json,yaml,markdown" default:"text" help:"Output format: text, json, yaml or markdown."`
-	PSSVersion string `name:"pss-version" default:"latest" help:"Pod Security Standards version to evaluate and pin labels to: latest or v1.N (latest = the newest this build knows)."`
+	PSSVersion string `name:"pss-version" default:"latest" help:"Pod Security Standards version to evaluate and pin labels to: latest or v1.N, from v1.22 to the newest this build knows (latest)."`
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -32,7 +32,7 @@ type Globals struct {
 func (g *Globals) format() report.Format { return report.Format(g.Output) }
 
 func (g *Globals) version() (api.Version, error) {
-	v, err := pss.ParseVersion(g.PSSVersion)
+	v, err := pss.ParseSupportedVersion(g.PSSVersion)
 	if err != nil {
 		return api.Version{}, usageError(err)
 	}

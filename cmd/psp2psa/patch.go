@@ -21,9 +21,15 @@ func (c *patchCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseStdin("patch", c.Paths); err != nil {
+		return err
+	}
+	if err := refuseOutputInInputs("--output-dir", c.OutputDir, c.Paths); err != nil {
+		return err
+	}
 	in := readInputs(g, c.Paths, c.Namespace)
 	p := plan.Build(in.plan, opts)
-	files, err := artifacts.Copies(p, c.OutputDir, os.ReadFile)
+	files, err := artifacts.Copies(p, in.docs, c.OutputDir, os.ReadFile)
 	if err != nil {
 		return usageError(err)
 	}

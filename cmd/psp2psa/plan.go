@@ -11,6 +11,7 @@ import (
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
 	"github.com/psp2psa/psp2psa/report"
+	"github.com/psp2psa/psp2psa/rewrite"
 	"k8s.io/pod-security-admission/api"
 )
 
@@ -78,6 +79,16 @@ func (c *planCmd) Run(g *Globals) error {
 	if c.InPlace && len(c.Paths) == 0 {
 		return usageError(errors.New("--in-place rewrites manifest files: give their paths"))
 	}
+	if c.InPlace {
+		if err := refuseStdin("--in-place", c.Paths); err != nil {
+			return err
+		}
+	}
+	if c.WriteDir != "" {
+		if err := refuseOutputInInputs("--write-dir", c.WriteDir, paths); err != nil {
+			return err
+		}
+	}
 	in, err := loadInputs(g, paths, c.Namespace, &c.clusterFlags)
 	if err != nil {
 		return err
@@ -112,7 +123,7 @@ func (c *planCmd) files(g *Globals, p *plan.Plan, in *inputs) ([]artifacts.File,
 	}
 	files, err := artifacts.Rewrites(p, in.docs, true, os.ReadFile)
 	if err != nil && c.InPlace {
-		return nil, err
+		return nil, rewriteError(err)
 	}
 	if err != nil {
 		// Diffs are a courtesy when nothing is written (stdin input, say).
@@ -193,4 +204,14 @@ func (c *planCmd) writeDirFiles(p *plan.Plan, in *inputs) ([]artifacts.File, err
 		files = append(files, policies)
 	}
 	return files, nil
+}
+
+// rewriteError is exit 2 when a file holds other objects than were read
+// from it (it changed under the run): the input, not the tool, is wrong.
+func rewriteError(err error) error {
+	var wrong *rewrite.WrongObjectError
+	if errors.As(err, &wrong) {
+		return usageError(err)
+	}
+	return err
 }

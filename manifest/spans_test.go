@@ -1,4 +1,4 @@
-package rewrite
+package manifest
 
 import (
 	"os"
@@ -7,16 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/internal/testinputs"
 	sigsyaml "sigs.k8s.io/yaml"
-
-	"github.com/psp2psa/psp2psa/manifest"
 )
 
 const cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n"
 
 func configMap(name string) string { return strings.ReplaceAll(cm, "%s", name) }
 
-func TestDocuments(t *testing.T) {
+func TestSpans(t *testing.T) {
 	tests := []struct {
 		name  string
 		in    string
@@ -84,6 +83,24 @@ func TestDocuments(t *testing.T) {
 			lines: []int{2},
 		},
 		{
+			name:  "a separator after a NEL line break splits, as YAML 1.1 reads it",
+			in:    "a: 1\u0085---\nb: 2\n",
+			texts: []string{"a: 1\u0085", "b: 2\n"},
+			lines: []int{1, 3},
+		},
+		{
+			name:  "a separator after a lone CR splits",
+			in:    "a: 1\r---\rb: 2\n",
+			texts: []string{"a: 1\r", "b: 2\n"},
+			lines: []int{1, 3},
+		},
+		{
+			name:  "content on the separator line",
+			in:    "a: 1\n--- {b: 2}\n",
+			texts: []string{"a: 1\n", ""},
+			lines: []int{1, 2},
+		},
+		{
 			name:  "empty file has no documents",
 			in:    "",
 			texts: nil,
@@ -97,7 +114,7 @@ func TestDocuments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spans, err := Documents([]byte(tt.in))
+			spans, err := Spans([]byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,12 +136,12 @@ func TestDocuments(t *testing.T) {
 	}
 }
 
-// TestDocumentsNumberAsManifestReads checks the contract with package
-// manifest: every object it reads has the Source.Index and Source.Line of
-// the document Documents finds it in, on the corpus, the demo and the
-// separator corner cases.
-func TestDocumentsNumberAsManifestReads(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "*.y*ml"))
+// TestSpansNumberAsRead checks the contract with package rewrite: every
+// object Read finds has the Source.Index and Source.Line of the document
+// Spans finds it in, on the corpus, the demo and the separator corner
+// cases.
+func TestSpansNumberAsRead(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(testinputs.CorpusDir(t, "workloads"), "*.y*ml"))
 	demo, _ := filepath.Glob(filepath.Join("..", "testdata", "demo", "*.yaml"))
 	files = append(files, demo...)
 	dir := t.TempDir()
@@ -140,6 +157,9 @@ func TestDocumentsNumberAsManifestReads(t *testing.T) {
 		"{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\"}}\n" +
 			"{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n" +
 			"  {\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"b\"}}]}\n",
+		configMap("a") + "\u0085---\n" + configMap("b"),
+		configMap("a") + "\u2028---\u2029" + configMap("b"),
+		configMap("a") + "\r---\r" + configMap("b"),
 		"apiVersion: v1\nkind: List\nitems:\n- " + strings.ReplaceAll(configMap("a"), "\n", "\n  ") + "\n---\n" + configMap("b"),
 	} {
 		path := filepath.Join(dir, "case"+string(rune('a'+i))+".yaml")
@@ -150,7 +170,7 @@ func TestDocumentsNumberAsManifestReads(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			docs, errs := manifest.Read([]string{file}, nil)
+			docs, errs := Read([]string{file}, nil)
 			if len(errs) > 0 {
 				t.Fatalf("manifest.Read: %v", errs)
 			}
@@ -158,7 +178,7 @@ func TestDocumentsNumberAsManifestReads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			spans, err := Documents(data)
+			spans, err := Spans(data)
 			if err != nil {
 				t.Fatal(err)
 			}
