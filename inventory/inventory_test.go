@@ -97,7 +97,7 @@ func TestFromDocumentsErrors(t *testing.T) {
 		wantIndex int
 	}{
 		{name: "string where an integer belongs", object: "Deployment/shop/bad-uid",
-			field: "spec.template.spec.containers.securityContext.runAsUser", message: "cannot unmarshal string", wantIndex: 0},
+			field: "spec.template.spec.containers[0].securityContext.runAsUser", message: `container "app": want int64, got string "1000"`, wantIndex: 0},
 		{name: "controller without a pod template", object: "Deployment/shop/no-template",
 			field: "spec.template", sentinel: errNoTemplate, wantIndex: 1},
 		{name: "CronJob without a job template", object: "CronJob/shop/no-job-template",
@@ -175,5 +175,41 @@ func TestFromDocumentsAggregatesClusterRoles(t *testing.T) {
 				t.Errorf("%s rules = %v, want %v", tt.role, got[tt.role], tt.want)
 			}
 		})
+	}
+}
+
+// TestFromDocumentsStrict: workloads are decoded as the apiserver's
+// strict field validation decodes them, and refused where its validation
+// refuses them.
+func TestFromDocumentsStrict(t *testing.T) {
+	inv, errs := FromDocuments(readDocuments(t, fixtures+"strict.yaml"), "")
+	want := []struct {
+		object, field, message string
+		warning                bool
+	}{
+		{"Pod/shop/typo", "spec.containers[0].securityContxt", "unknown field: the apiserver's strict field validation rejects it", true},
+		{"Job/shop/quoted-uid", "spec.template.spec.containers[1].securityContext.runAsUser", `container "second": want int64, got string "0"`, false},
+		{"Deployment/shop/empty", "spec.template.spec.containers", "no containers: the apiserver rejects a pod without one", false},
+		{"CronJob/shop/twins", "spec.jobTemplate.spec.template.spec.containers[0].name",
+			`container name "app" is also used at spec.jobTemplate.spec.template.spec.initContainers[0].name`, false},
+	}
+	if len(errs) != len(want) {
+		t.Fatalf("got %d errors, want %d: %v", len(errs), len(want), errs)
+	}
+	for i, w := range want {
+		var e *manifest.Error
+		if !errors.As(errs[i], &e) {
+			t.Fatalf("error %d is %T: %v", i, errs[i], errs[i])
+		}
+		if e.Object != w.object || e.Field != w.field || !strings.Contains(e.Err.Error(), w.message) || IsWarning(errs[i]) != w.warning {
+			t.Errorf("error %d: %s %s: %v (warning %v); want %s %s: %q (warning %v)",
+				i, e.Object, e.Field, e.Err, IsWarning(errs[i]), w.object, w.field, w.message, w.warning)
+		}
+	}
+	if len(inv.Workloads) != 1 || inv.Workloads[0].Name != "typo" {
+		t.Fatalf("workloads read: %+v; want only the Pod with the unknown field", inv.Workloads)
+	}
+	if sc := inv.Workloads[0].Template.Spec.Containers[0].SecurityContext; sc != nil {
+		t.Errorf("the misspelt securityContext was read: %+v", sc)
 	}
 }

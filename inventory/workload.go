@@ -116,10 +116,12 @@ func addWorkload(b *builder, d *manifest.Document) error {
 		Namespace: d.Namespace, Name: d.Name, Source: d.Source,
 	}
 	var meta objectMetadata
+	var warnings []error
+	var err error
 	switch d.Kind {
 	case "Pod":
 		var pod podObject
-		if err := decode(d, &pod); err != nil {
+		if warnings, err = decodeStrict(d, &pod, nil); err != nil {
 			return err
 		}
 		meta = pod.Metadata
@@ -127,14 +129,14 @@ func addWorkload(b *builder, d *manifest.Document) error {
 		w.AdmittedBy = pod.Metadata.Annotations[admittedByAnnotation]
 	case "CronJob":
 		var cj cronJobObject
-		if err := decode(d, &cj); err != nil {
+		if warnings, err = decodeStrict(d, &cj, pathJobTemplate); err != nil {
 			return err
 		}
 		meta = cj.Metadata
 		w.Template, w.TemplatePath = cj.Spec.JobTemplate.Spec.Template, pathJobTemplate
 	default:
 		var c controllerObject
-		if err := decode(d, &c); err != nil {
+		if warnings, err = decodeStrict(d, &c, pathTemplate); err != nil {
 			return err
 		}
 		meta = c.Metadata
@@ -143,6 +145,10 @@ func addWorkload(b *builder, d *manifest.Document) error {
 	if w.Template == nil {
 		return &manifest.Error{Source: d.Source, Object: d.Object(), Field: fieldPath(w.TemplatePath), Err: errNoTemplate}
 	}
+	if err := validateContainers(d, &w.Template.Spec, w.TemplatePath); err != nil {
+		return err
+	}
+	b.errs = append(b.errs, warnings...)
 	w.ServiceAccount = serviceAccountOf(&w.Template.Spec, isMirrorPod(w.Template.Annotations))
 	w.Controller = d.Kind != "Pod"
 	if owner := metav1.GetControllerOfNoCopy(&metav1.ObjectMeta{OwnerReferences: meta.OwnerReferences}); owner != nil {

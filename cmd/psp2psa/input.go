@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
@@ -27,6 +28,7 @@ type inputs struct {
 func readInputs(g *Globals, paths []string, namespace string) *inputs {
 	docs, readErrs := manifest.Read(paths, g.stdin)
 	in := inputsOf(docs, readErrs, namespace)
+	in.warnings = append(in.warnings, emptyInputs(paths, docs, readErrs)...)
 	in.addSnapshotNotes(paths)
 	return in
 }
@@ -46,8 +48,9 @@ func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inp
 	for _, err := range invErrs {
 		// The same object read twice (a kustomize base beside its overlay,
 		// say) is planned as the later one, as applying them in order would
-		// leave it: worth a warning, not a failed run.
-		if errors.Is(err, inventory.ErrDuplicate) {
+		// leave it, and an unknown field is read without it: worth a
+		// warning, not a failed run.
+		if inventory.IsWarning(err) {
 			in.warnings = append(in.warnings, err)
 			continue
 		}
@@ -75,4 +78,33 @@ func (in *inputs) finish(g *Globals) error {
 
 func levelFlag(name, value string) error {
 	return usageError(fmt.Errorf("--%s %q: want privileged, baseline or restricted", name, value))
+}
+
+// emptyInputs warns of each named file (or standard input) that holds no
+// object and no error, and of an input that holds nothing at all: an
+// empty plan must not pass for a plan of an empty cluster.
+func emptyInputs(paths []string, docs []manifest.Document, readErrs []error) []error {
+	if len(readErrs) > 0 {
+		return nil
+	}
+	if len(docs) == 0 {
+		return []error{errors.New("the input holds no Kubernetes objects")}
+	}
+	read := map[string]bool{}
+	for i := range docs {
+		read[docs[i].Source.File] = true
+	}
+	var out []error
+	for _, p := range paths {
+		file := p
+		if p == manifest.Stdin {
+			file = manifest.StdinFile
+		} else if info, err := os.Stat(p); err != nil || info.IsDir() {
+			continue
+		}
+		if !read[file] {
+			out = append(out, &manifest.Error{Source: manifest.Source{File: file, Index: manifest.FileIndex}, Err: errors.New("holds no Kubernetes objects")})
+		}
+	}
+	return out
 }

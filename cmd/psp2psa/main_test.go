@@ -106,6 +106,12 @@ func TestExitCodes(t *testing.T) {
 	write(t, invalid, "apiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata:\n  name: no_strategies\nspec: {}\n")
 	broken := filepath.Join(dir, "broken.yaml")
 	write(t, broken, "apiVersion: v1\nkind: [\n")
+	empty := filepath.Join(dir, "empty.yaml")
+	write(t, empty, "# nothing yet\n")
+	dupKey := filepath.Join(dir, "dupkey.yaml")
+	write(t, dupKey, "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContext: {privileged: true}\n    securityContext: {}\n")
+	typo := filepath.Join(dir, "typo.yaml")
+	write(t, typo, "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    securityContxt: {privileged: true}\n")
 	cases := []struct {
 		name    string
 		args    []string
@@ -125,6 +131,12 @@ func TestExitCodes(t *testing.T) {
 			[]string{"invalid.yaml: document 0", "PodSecurityPolicy/no_strategies"}, []string{"restricted", "baseline", "privileged"}},
 		{"unparsable file names file and line, the others still read", []string{"convert", broken, demo}, exitInput,
 			[]string{"broken.yaml", "line"}, []string{"restricted"}},
+		{"a duplicate key is bad input naming file, document, line and key", []string{"plan", dupKey, demo}, exitInput,
+			[]string{"dupkey.yaml: document 0 (line 1)", `duplicate key "securityContext" at line 9`}, nil},
+		{"an unknown field is a warning naming its path", []string{"plan", typo, demo}, exitOK,
+			[]string{"warning:", "spec.containers[0].securityContxt: unknown field"}, nil},
+		{"an empty file is a warning", []string{"plan", empty, demo}, exitOK, []string{"warning:", "empty.yaml: holds no Kubernetes objects"}, nil},
+		{"an empty input is a warning", []string{"plan", empty}, exitOK, []string{"warning: the input holds no Kubernetes objects"}, nil},
 		{"plan with a bad level", []string{"plan", "--to-level", "strict", demo}, exitInput, []string{"strict"}, nil},
 		{"a workload read twice is planned once, with a warning", []string{"plan", "-o", "json", demo, demo + "/shop.yaml"}, exitOK,
 			[]string{"warning:", "duplicate object"}, []string{`"name": "frontend"`}},
