@@ -92,7 +92,6 @@ func yamlError(err error, startLine int) error {
 	return yamlSyntaxError(err, startLine)
 }
 
-
 // duplicateKeys finds repeated keys in an object read from a JSON stream:
 // among its own members, and inside each member or List item.
 func (t *topLevel) duplicateKeys() *DuplicateKeyError {
