@@ -130,6 +130,17 @@ func applyChange(t *corev1.PodTemplateSpec, ch Change) error {
 	if ch.RemoveAnnotation != "" {
 		delete(t.Annotations, ch.RemoveAnnotation)
 	}
+	if ch.Annotation != "" {
+		value, ok := ch.Value.(string)
+		if !ok {
+			return fmt.Errorf("annotation %s: the value %v is not a string", ch.Annotation, ch.Value)
+		}
+		if t.Annotations == nil {
+			t.Annotations = map[string]string{}
+		}
+		t.Annotations[ch.Annotation] = value
+		return nil
+	}
 	if ch.Field == "" {
 		return nil
 	}
@@ -166,8 +177,12 @@ func applyChange(t *corev1.PodTemplateSpec, ch Change) error {
 // Path is where the change sets its value, below the pod template, as
 // path elements with containers picked by name:
 // {"spec", "containers", "[name=web]", "securityContext", "runAsNonRoot"}.
-// It is nil for a change that only removes an annotation.
+// An annotation change sets {"metadata", "annotations", key}. It is nil
+// for a change that only removes an annotation.
 func (c Change) Path() []string {
+	if c.Annotation != "" {
+		return []string{"metadata", "annotations", c.Annotation}
+	}
 	if c.Field == "" {
 		return nil
 	}
@@ -193,7 +208,10 @@ func (c Change) place() string {
 	if c.Container != "" {
 		where = fmt.Sprintf("spec.%s[name=%s]", c.ContainerKind, c.Container)
 	}
-	if c.Field == "" {
+	switch {
+	case c.Annotation != "":
+		return "metadata.annotations[" + c.Annotation + "]"
+	case c.Field == "":
 		return "metadata.annotations[" + c.RemoveAnnotation + "]"
 	}
 	return where + "." + c.Field
@@ -212,6 +230,9 @@ func (p Patch) TemplatePatch() map[string]any {
 	for _, ch := range p.Changes {
 		if ch.RemoveAnnotation != "" {
 			child(child(root, "metadata"), "annotations")[ch.RemoveAnnotation] = nil
+		}
+		if ch.Annotation != "" {
+			child(child(root, "metadata"), "annotations")[ch.Annotation] = ch.Value
 		}
 		if ch.Field == "" {
 			continue

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/psp2psa/psp2psa/pss"
+	"github.com/psp2psa/psp2psa/target"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/api"
@@ -22,13 +23,23 @@ import (
 // one the evaluator accepts, and Unfixable lists exactly the checks the
 // patched template still fails. ev may be nil.
 func LevelPatch(template *corev1.PodTemplateSpec, level api.Level, version api.Version, ev *pss.Evaluator) (Patch, []Unfixable) {
+	return LevelPatchFor(template, level, version, target.Default(), ev)
+}
+
+// LevelPatchFor is LevelPatch judged as the target server's Pod Security
+// admission judges a pod: after the server's own preparation of a new pod
+// (target.PrepareForAdmission), so that, say, a seccomp annotation counts
+// on 1.24–1.26 servers. The changes are in field form: ForServer turns
+// them into the form the server accepts.
+func LevelPatchFor(template *corev1.PodTemplateSpec, level api.Level, version api.Version, t target.Target, ev *pss.Evaluator) (Patch, []Unfixable) {
 	if ev == nil {
 		ev = pss.NewEvaluator()
 	}
 	lv := api.LevelVersion{Level: level, Version: version}
+	judge := judgeFor(lv, t, ev)
 	why := map[string]string{}
 	var changes []Change
-	for _, failure := range ev.Failures(lv, &template.ObjectMeta, &template.Spec) {
+	for _, failure := range judge(template) {
 		fix, ok := levelFixes[failure.ID]
 		if !ok {
 			why[failure.ID] = unfixableBecause(failure.ID)
@@ -45,18 +56,35 @@ func LevelPatch(template *corev1.PodTemplateSpec, level api.Level, version api.V
 			changes = append(changes, ch)
 		}
 	}
-	changes, still := keepAccepted(template, lv, ev, changes, why)
+	changes, still := keepAccepted(template, judge, changes, why)
 	sortChanges(&template.Spec, changes)
 	return Patch{Changes: changes}, still
+}
+
+// judge returns the checks a template fails.
+type judge func(*corev1.PodTemplateSpec) []pss.CheckResult
+
+// judgeFor evaluates templates at lv as the target server sees a new pod
+// made from them.
+func judgeFor(lv api.LevelVersion, t target.Target, ev *pss.Evaluator) judge {
+	return func(template *corev1.PodTemplateSpec) []pss.CheckResult {
+		meta, spec := &template.ObjectMeta, &template.Spec
+		if t.CopiesSeccompAnnotations() {
+			pod := &corev1.Pod{ObjectMeta: *meta.DeepCopy(), Spec: *spec.DeepCopy()}
+			t.PrepareForAdmission(pod)
+			meta, spec = &pod.ObjectMeta, &pod.Spec
+		}
+		return ev.Failures(lv, meta, spec)
+	}
 }
 
 // keepAccepted applies the changes and drops those of every check the
 // result still fails, until the evaluator agrees with what is left. It
 // returns the kept changes and the checks that still fail.
-func keepAccepted(template *corev1.PodTemplateSpec, lv api.LevelVersion, ev *pss.Evaluator, changes []Change, why map[string]string) ([]Change, []Unfixable) {
+func keepAccepted(template *corev1.PodTemplateSpec, judge judge, changes []Change, why map[string]string) ([]Change, []Unfixable) {
 	for {
 		patched := mustApply(Patch{Changes: changes}, template)
-		failures := ev.Failures(lv, &patched.ObjectMeta, &patched.Spec)
+		failures := judge(patched)
 		dropped := false
 		for _, f := range failures {
 			before := len(changes)

@@ -40,9 +40,13 @@ type Change struct {
 	// ContainerKindEphemeral; "" for the pod.
 	ContainerKind string `json:"containerKind,omitempty"`
 	// Field is the path below the pod spec (pod) or below the container
-	// (container), one of the Field* constants. It is "" for a change that
-	// only removes an annotation naming no container.
+	// (container), one of the Field* constants. It is "" for a change of
+	// an annotation.
 	Field string `json:"field,omitempty"`
+	// Annotation is the pod template annotation the change sets to Value
+	// (a string), where the target server has no field for the setting
+	// (AppArmor before 1.30); Container names the container it is for.
+	Annotation string `json:"annotation,omitempty"`
 	// Value is the new value in its JSON form: int64, bool, string,
 	// []string (capabilities), []int64 (supplementalGroups) or
 	// map[string]string (seccompProfile, appArmorProfile, seLinuxOptions,

@@ -35,8 +35,38 @@ func PreservePatch(template *corev1.PodTemplateSpec, admitted *corev1.Pod, pspNa
 		}
 		changes = append(changes, preserveContainer(template, admitted, ref, got, pspName)...)
 	}
+	changes = append(changes, nonRootForInjectedUIDs(admitted, changes, pspName)...)
 	sortChanges(&template.Spec, changes)
 	return Patch{Changes: changes}
+}
+
+// nonRootForInjectedUIDs keeps what a runAsUser MustRunAs PSP whose
+// ranges exclude 0 guaranteed: every container runs as a non-zero UID.
+// PSP injected the UID but never runAsNonRoot, which Pod Security
+// restricted requires. Where the PSP injected a UID, every container of
+// the admitted pod runs as a non-zero UID, and nothing says runAsNonRoot,
+// the pod-level runAsNonRoot: true changes nothing at run time (the
+// kubelet's check only refuses UID 0) and lets the workload pass
+// restricted.
+func nonRootForInjectedUIDs(admitted *corev1.Pod, changes []Change, pspName string) []Change {
+	if !slices.ContainsFunc(changes, func(ch Change) bool { return ch.Field == FieldRunAsUser }) {
+		return nil
+	}
+	podSC := admitted.Spec.SecurityContext
+	if podSC == nil {
+		podSC = &corev1.PodSecurityContext{}
+	}
+	if podSC.RunAsNonRoot != nil {
+		return nil
+	}
+	for _, ref := range allContainers(&admitted.Spec) {
+		uid := effectiveRunAsUser(&admitted.Spec, ref.c)
+		if uid == nil || *uid == 0 || (ref.c.SecurityContext != nil && ref.c.SecurityContext.RunAsNonRoot != nil) {
+			return nil
+		}
+	}
+	return []Change{{Field: FieldRunAsNonRoot, Value: true,
+		Reason: fmt.Sprintf("kept from PSP %s (runAsUser MustRunAs ran every container as a non-zero UID; restricted wants runAsNonRoot: true)", pspName)}}
 }
 
 func injected(pspName, why string) string {

@@ -64,6 +64,7 @@ spec:
   - {name: sidecar, image: envoy, securityContext: {runAsUser: 1000}}
 `,
 		want: []Change{
+			{Field: FieldRunAsNonRoot, Value: true},
 			{Container: "setup", ContainerKind: ContainerKindInit, Field: FieldRunAsUser, Value: int64(1000)},
 			{Container: "app", ContainerKind: ContainerKindRegular, Field: FieldRunAsUser, Value: int64(1000)},
 			{Container: "sidecar", ContainerKind: ContainerKindRegular, Field: FieldRunAsUser, Value: int64(1000)},
@@ -169,8 +170,24 @@ spec: {containers: [{name: app, image: nginx}, {name: log, image: fluentd}]}`,
 		template: `{spec: {containers: [{name: app, image: nginx}], ephemeralContainers: [{name: debug, image: busybox}]}}`,
 		admitted: `{spec: {containers: [{name: app, image: nginx, securityContext: {runAsUser: 7}}], ephemeralContainers: [{name: debug, image: busybox, securityContext: {runAsUser: 7}}]}}`,
 		want: []Change{
+			{Field: FieldRunAsNonRoot, Value: true},
 			{Container: "app", ContainerKind: ContainerKindRegular, Field: FieldRunAsUser, Value: int64(7)},
 			{Container: "debug", ContainerKind: ContainerKindEphemeral, Field: FieldRunAsUser, Value: int64(7)},
+		},
+	}, {
+		name:     "runAsUser MustRunAs that injected UID 0 keeps no runAsNonRoot",
+		template: `{spec: {containers: [{name: app, image: nginx}]}}`,
+		admitted: `{spec: {containers: [{name: app, image: nginx, securityContext: {runAsUser: 0}}]}}`,
+		want: []Change{
+			{Container: "app", ContainerKind: ContainerKindRegular, Field: FieldRunAsUser, Value: int64(0)},
+		},
+	}, {
+		name:     "runAsNonRoot is left to a container that says false",
+		template: `{spec: {containers: [{name: app, image: nginx, securityContext: {runAsNonRoot: false}}, {name: b, image: nginx}]}}`,
+		admitted: `{spec: {containers: [{name: app, image: nginx, securityContext: {runAsNonRoot: false, runAsUser: 9}}, {name: b, image: nginx, securityContext: {runAsUser: 9}}]}}`,
+		want: []Change{
+			{Container: "app", ContainerKind: ContainerKindRegular, Field: FieldRunAsUser, Value: int64(9)},
+			{Container: "b", ContainerKind: ContainerKindRegular, Field: FieldRunAsUser, Value: int64(9)},
 		},
 	}, {
 		name:     "an unmutated pod needs nothing, whatever annotation admission added",
@@ -190,7 +207,7 @@ spec:
 				t.Error("PreservePatch modified the template")
 			}
 			for i, ch := range patch.Changes {
-				if !strings.HasPrefix(ch.Reason, "injected by PSP p (") || ch.Warning != "" || ch.Check != "" {
+				if !(strings.HasPrefix(ch.Reason, "injected by PSP p (") || strings.HasPrefix(ch.Reason, "kept from PSP p (")) || ch.Warning != "" || ch.Check != "" {
 					t.Errorf("change %d: reason %q, warning %q, check %q", i, ch.Reason, ch.Warning, ch.Check)
 				}
 				patch.Changes[i].Reason = ""

@@ -134,6 +134,11 @@ func viewSecurity(meta *metav1.ObjectMeta, spec *corev1.PodSpec) securityView {
 			AllowPrivilegeEscalation: sc.AllowPrivilegeEscalation,
 			Seccomp:                  podSeccompView,
 		}
+		if cv.RunAsUser != nil && *cv.RunAsUser != 0 && cv.RunAsNonRoot != nil && *cv.RunAsNonRoot {
+			// A non-zero UID runs the same with or without runAsNonRoot:
+			// true; the kubelet's check only ever refuses UID 0.
+			cv.RunAsNonRoot = nil
+		}
 		if sc.Capabilities != nil {
 			cv.Add, cv.Drop = capabilitySetView(sc.Capabilities.Add), capabilitySetView(sc.Capabilities.Drop)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
+	"github.com/psp2psa/psp2psa/target"
 	"k8s.io/pod-security-admission/api"
 )
 
@@ -19,6 +20,10 @@ import (
 type Options struct {
 	// Version is the PSS version evaluated and pinned in labels.
 	Version api.Version
+	// Target is the apiserver the plan is for: it decides the form of the
+	// patches and how Pod Security admission sees a pod there. The zero
+	// value is target.Default().
+	Target target.Target
 	// ToLevel, when set, also adds what that level needs to each workload
 	// where a securityContext change suffices.
 	ToLevel api.Level
@@ -36,6 +41,7 @@ type Options struct {
 // Plan is the whole migration plan. Its JSON form is the schema of
 // `psp2psa plan -o json`.
 type Plan struct {
+	Target     target.Target          `json:"target"`
 	PSSVersion string                 `json:"pssVersion"`
 	ToLevel    api.Level              `json:"toLevel,omitempty"`
 	Policies   []convert.PolicyResult `json:"policies"`
@@ -57,7 +63,10 @@ type Input struct {
 // Build computes the plan. It is linear in workloads: RBAC is indexed once,
 // each workload asks only about its own identities.
 func Build(in Input, opts Options) *Plan {
-	p := &Plan{PSSVersion: opts.Version.String(), ToLevel: opts.ToLevel, index: map[string]*convert.PolicyResult{}}
+	if opts.Target.From == "" {
+		opts.Target = target.Default()
+	}
+	p := &Plan{Target: opts.Target, PSSVersion: opts.Version.String(), ToLevel: opts.ToLevel, index: map[string]*convert.PolicyResult{}}
 	var policies []*psp.PodSecurityPolicy
 	for _, pol := range lastByName(in.Policies) {
 		r := convert.Convert(pol.PSP, opts.Version)

@@ -166,15 +166,16 @@ func authorizedRejections(d psp.Decision) []Rejection {
 // patch computes the workload's patch and its levels before and after;
 // pod is the template as admission sees it.
 func (wp *workloadPlanner) patch(w *Workload, d psp.Decision, pod *corev1.Pod) {
-	version := wp.opts.Version
-	w.LevelBeforePatch = wp.levelOf(pod)
+	version, server := wp.opts.Version, wp.opts.Target
+	w.LevelBeforePatch = wp.levelOf(wp.asTarget(pod))
 	patched := w.template
 	if d.Pod != nil && d.Mutated && w.OwnedBy == "" {
-		w.Patch = patch.PreservePatch(w.template, d.Pod, d.Policy)
+		w.Patch = patch.PreservePatch(w.template, d.Pod, d.Policy).ForServer(server, w.template)
 		patched = applyPatch(w.Patch, patched)
 	}
 	if wp.opts.ToLevel != "" && wp.opts.ToLevel != pss.Privileged && w.OwnedBy == "" {
-		lp, unfixable := patch.LevelPatch(patched, wp.opts.ToLevel, version, wp.eval)
+		lp, unfixable := patch.LevelPatchFor(patched, wp.opts.ToLevel, version, server, wp.eval)
+		lp = lp.ForServer(server, patched)
 		w.Unfixable = unfixable
 		w.Patch.Changes = append(w.Patch.Changes, lp.Changes...)
 		patched = applyPatch(lp, patched)
@@ -183,6 +184,7 @@ func (wp *workloadPlanner) patch(w *Workload, d psp.Decision, pod *corev1.Pod) {
 	if patched != w.template {
 		pod = psp.AdmissionPod(w.Namespace, patched, wp.accounts[w.Namespace+"/"+w.ServiceAccount])
 	}
+	pod = wp.asTarget(pod)
 	w.LevelAfterPatch = wp.levelOf(pod)
 	if next := pss.NextStricter(w.LevelAfterPatch); next != w.LevelAfterPatch {
 		w.Failures = wp.eval.Failures(api.LevelVersion{Level: next, Version: version}, &pod.ObjectMeta, &pod.Spec)
@@ -204,6 +206,18 @@ func applyPatch(p patch.Patch, t *corev1.PodTemplateSpec) *corev1.PodTemplateSpe
 		return t
 	}
 	return out
+}
+
+// asTarget is the pod as the target server's Pod Security admission sees
+// it: after the server's own preparation of a new pod. The pod given is
+// not modified.
+func (wp *workloadPlanner) asTarget(pod *corev1.Pod) *corev1.Pod {
+	if !wp.opts.Target.CopiesSeccompAnnotations() {
+		return pod
+	}
+	pod = pod.DeepCopy()
+	wp.opts.Target.PrepareForAdmission(pod)
+	return pod
 }
 
 // levelOf is the strictest level a pod passes, as Pod Security admission

@@ -11,6 +11,7 @@ import (
 	"github.com/psp2psa/psp2psa/patch"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/pss"
+	"github.com/psp2psa/psp2psa/target"
 )
 
 // FileChange is a file as it is and as the plan would write it; New nil
@@ -52,8 +53,8 @@ func diffOf(c FileChange) string {
 
 func planText(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	ew := &errWriter{w: w}
-	ew.printf("Migration plan: %d workloads in %d namespaces, %d PodSecurityPolicies, Pod Security Standards %s\n",
-		len(p.Workloads), len(p.Namespaces), len(p.Policies), p.PSSVersion)
+	ew.printf("Migration plan for kube-apiserver %s (%s): %d workloads in %d namespaces, %d PodSecurityPolicies, Pod Security Standards %s\n",
+		p.Target, targetFrom(p.Target.From), len(p.Workloads), len(p.Namespaces), len(p.Policies), p.PSSVersion)
 	if len(p.Incomplete) > 0 {
 		ew.printf("\nINCOMPLETE: %s\n", strings.Join(p.Incomplete, "; "))
 	}
@@ -210,7 +211,10 @@ func changePlace(c patch.Change) string {
 	if c.Container != "" {
 		where = fmt.Sprintf("%s[%s]", c.ContainerKind, c.Container)
 	}
-	if c.Field == "" {
+	switch {
+	case c.Annotation != "":
+		return "annotation " + c.Annotation
+	case c.Field == "":
 		return "remove annotation " + c.RemoveAnnotation
 	}
 	return where + "." + c.Field
@@ -227,7 +231,7 @@ func valueText(v any) string {
 
 func planMarkdown(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	ew := &errWriter{w: w}
-	ew.printf("# Pod Security migration plan (%s)\n\n", p.PSSVersion)
+	ew.printf("# Pod Security migration plan (%s)\n\nFor kube-apiserver %s (%s).\n\n", p.PSSVersion, p.Target, targetFrom(p.Target.From))
 	if len(p.Incomplete) > 0 {
 		ew.printf("> **Incomplete:** %s\n\n", mdEscape(strings.Join(p.Incomplete, "; ")))
 	}
@@ -274,4 +278,17 @@ func looseningByPolicy(changes []plan.Change) []string {
 		lines[i] = name + ": " + strings.Join(fields[name], ", ")
 	}
 	return lines
+}
+
+// targetFrom says where a plan's target version came from.
+func targetFrom(from string) string {
+	switch from {
+	case target.FromFlag:
+		return "--server-version"
+	case target.FromCluster:
+		return "the cluster's version"
+	case target.FromSnapshot:
+		return "the snapshot's version"
+	}
+	return "the newest this build knows; set --server-version to the cluster's"
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/psp2psa/psp2psa/nslabels"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/report"
+	"github.com/psp2psa/psp2psa/target"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 )
 
@@ -40,14 +42,25 @@ func (c *applyLabelsCmd) Run(g *Globals) error {
 		// A plan over bad input may put the wrong level on a namespace.
 		return in.finish(g)
 	}
+	cfg, name, err := c.restConfig()
+	if err != nil {
+		return err
+	}
+	detected, from := in.serverVersion, in.versionFrom
+	if detected == "" && g.ServerVersion == "" {
+		// The labels are for the cluster being labelled.
+		if detected, err = serverVersionOf(cfg); err != nil {
+			return fmt.Errorf("reading the version of the cluster %s: %w", name, err)
+		}
+		from = target.FromCluster
+	}
+	if opts.Target, opts.Version, err = g.versions(detected, from); err != nil {
+		return err
+	}
 	p := plan.Build(in.plan, opts)
 	if c.Apply && len(in.incomplete) > 0 {
 		printProblems(g, nil, in.warnings)
 		return usageError(fmt.Errorf("the plan is incomplete, so --apply is refused (plan from manifests or a complete snapshot): %v", in.incomplete))
-	}
-	cfg, name, err := c.restConfig()
-	if err != nil {
-		return err
 	}
 	labeler, err := nslabels.NewLabeler(cfg)
 	if err != nil {
@@ -95,4 +108,17 @@ func labelsOutcome(r *nslabels.Report, failOnWarnings bool) error {
 // restConfig is the cluster to label, named after its context.
 func (c *applyLabelsCmd) restConfig() (*rest.Config, string, error) {
 	return loadRESTConfig(c.Kubeconfig, c.Context, "no cluster to label")
+}
+
+// serverVersion asks the cluster for its version (GET /version).
+func serverVersionOf(cfg *rest.Config) (string, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return "", err
+	}
+	info, err := dc.ServerVersion()
+	if err != nil {
+		return "", err
+	}
+	return info.GitVersion, nil
 }

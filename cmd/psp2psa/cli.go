@@ -6,9 +6,7 @@ import (
 	"io"
 
 	"github.com/alecthomas/kong"
-	"github.com/psp2psa/psp2psa/pss"
 	"github.com/psp2psa/psp2psa/report"
-	"k8s.io/pod-security-admission/api"
 )
 
 // Exit codes, decided here and nowhere else.
@@ -22,22 +20,15 @@ const (
 
 // Globals are the flags every command shares, and the process's streams.
 type Globals struct {
-	Output     string `short:"o" enum:"text,json,yaml,markdown" default:"text" help:"Output format: text, json, yaml or markdown."`
-	PSSVersion string `name:"pss-version" default:"latest" help:"Pod Security Standards version to evaluate and pin labels to: latest or v1.N, from v1.22 to the newest this build knows (latest)."`
+	Output        string `short:"o" enum:"text,json,yaml,markdown" default:"text" help:"Output format: text, json, yaml or markdown."`
+	PSSVersion    string `name:"pss-version" placeholder:"v1.N" help:"Pod Security Standards version to evaluate and pin labels to: latest or v1.N, from v1.22 to the newest this build knows, and no newer than the target server (default: the target server's version)."`
+	ServerVersion string `name:"server-version" placeholder:"v1.N" help:"Kubernetes version of the kube-apiserver the plan is for: it decides the label pins, the form of the patches, how Pod Security admission sees a pod, and the files --write-dir writes (default: the live cluster's version, a snapshot's recorded version, else the newest this build knows)."`
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
 }
 
 func (g *Globals) format() report.Format { return report.Format(g.Output) }
-
-func (g *Globals) version() (api.Version, error) {
-	v, err := pss.ParseSupportedVersion(g.PSSVersion)
-	if err != nil {
-		return api.Version{}, usageError(err)
-	}
-	return v, nil
-}
 
 type cli struct {
 	Globals

@@ -10,6 +10,7 @@ import (
 
 	"github.com/psp2psa/psp2psa/cluster"
 	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/target"
 	"golang.org/x/term"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -131,6 +132,7 @@ func clusterInputs(g *Globals, f *clusterFlags, namespace string) (*inputs, erro
 	}
 	in := inputsOf(r.Documents, nil, "")
 	in.incomplete = r.Incomplete
+	in.serverVersion, in.versionFrom = r.ServerVersion, target.FromCluster
 	for _, w := range r.Warnings {
 		in.warnings = append(in.warnings, errors.New(w))
 	}

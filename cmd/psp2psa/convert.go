@@ -7,6 +7,7 @@ import (
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/report"
+	"github.com/psp2psa/psp2psa/target"
 )
 
 type convertCmd struct {
@@ -16,11 +17,18 @@ type convertCmd struct {
 }
 
 func (c *convertCmd) Run(g *Globals) error {
-	version, err := g.version()
-	if err != nil {
+	if _, _, err := g.versions("", ""); err != nil {
 		return err
 	}
 	docs, readErrs, read, err := c.read(g)
+	if err != nil {
+		return err
+	}
+	var detected string
+	if read != nil {
+		detected = read.ServerVersion
+	}
+	_, version, err := g.versions(detected, target.FromCluster)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,10 @@ type inputs struct {
 	warnings []error
 	// incomplete names what a cluster read could not see (plan.Incomplete).
 	incomplete []string
+	// serverVersion is the cluster's version where the input tells it (a
+	// live cluster, a snapshot), and versionFrom says which
+	// (target.FromCluster, target.FromSnapshot).
+	serverVersion, versionFrom string
 }
 
 // readInputs reads the paths and sorts what they hold into PSPs and the

@@ -220,7 +220,7 @@ func TestPlanWritesAndRewrites(t *testing.T) {
 			t.Errorf("--write-dir did not write %s: %v", f, err)
 		}
 	}
-	if r := runCLI(t, "", "plan", "--write-dir", out, "--server-version", "1.24", inputs); r.code != exitInput || !strings.Contains(r.stderr, "--server-version") {
+	if r := runCLI(t, "", "plan", "--write-dir", out, "--server-version", "1.twenty-four", inputs); r.code != exitInput || !strings.Contains(r.stderr, "--server-version") {
 		t.Errorf("a malformed --server-version: exit %d, stderr %s", r.code, r.stderr)
 	}
 	config, err := pss.ReadConfiguration(mustRead(t, filepath.Join(out, "admission-configuration.yaml")))

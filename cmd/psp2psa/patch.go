@@ -28,6 +28,9 @@ func (c *patchCmd) Run(g *Globals) error {
 		return err
 	}
 	in := readInputs(g, c.Paths, c.Namespace)
+	if opts.Target, opts.Version, err = g.versions(in.serverVersion, in.versionFrom); err != nil {
+		return err
+	}
 	p := plan.Build(in.plan, opts)
 	files, err := artifacts.Copies(p, in.docs, c.OutputDir, os.ReadFile)
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/psp2psa/psp2psa/pss"
 	"github.com/psp2psa/psp2psa/report"
 	"github.com/psp2psa/psp2psa/rewrite"
-	"k8s.io/pod-security-admission/api"
 )
 
 // planFlags are the choices shared by plan and patch.
@@ -25,12 +24,14 @@ type planFlags struct {
 	Overwrite           bool   `help:"Replace existing pod-security.kubernetes.io labels."`
 }
 
+// options are the plan's choices from the flags; the target and PSS
+// version are set once the input says which cluster it is (forInput).
 func (f *planFlags) options(g *Globals) (plan.Options, error) {
-	version, err := g.version()
-	if err != nil {
+	if _, _, err := g.versions("", ""); err != nil {
 		return plan.Options{}, err
 	}
-	opts := plan.Options{Version: version, ControllerIdentity: f.ControllerIdentity, IncludeSystem: f.IncludeSystem, Overwrite: f.Overwrite}
+	opts := plan.Options{ControllerIdentity: f.ControllerIdentity, IncludeSystem: f.IncludeSystem, Overwrite: f.Overwrite}
+	var err error
 	if opts.EmptyNamespaceLevel, err = pss.ParseLevel(f.EmptyNamespaceLevel); err != nil {
 		return opts, levelFlag("empty-namespace-level", f.EmptyNamespaceLevel)
 	}
@@ -54,9 +55,8 @@ type planCmd struct {
 	InPlace  bool     `name:"in-place" help:"Rewrite the input manifests instead, keeping comments and key order."`
 	DiffOnly bool     `name:"diff-only" help:"Print only the unified diffs of every change."`
 
-	ServerVersion string      `name:"server-version" help:"Kubernetes version (v1.N) of the kube-apiserver that will read --write-dir's admission-configuration.yaml; it decides the PodSecurityConfiguration apiVersion. Default: the PSS version."`
-	Exempt        exemptFlags `embed:"" prefix:"exempt-"`
-	DenyGaps      bool        `name:"deny-gaps" help:"Bind --write-dir's ValidatingAdmissionPolicies (what PSS cannot express) with Deny instead of Warn and Audit."`
+	Exempt   exemptFlags `embed:"" prefix:"exempt-"`
+	DenyGaps bool        `name:"deny-gaps" help:"Bind --write-dir's ValidatingAdmissionPolicies (what PSS cannot express) with Deny instead of Warn and Audit."`
 }
 
 // exemptFlags are exemptions for the cluster-wide PodSecurity
@@ -91,6 +91,9 @@ func (c *planCmd) Run(g *Globals) error {
 	}
 	in, err := loadInputs(g, paths, c.Namespace, &c.clusterFlags)
 	if err != nil {
+		return err
+	}
+	if opts.Target, opts.Version, err = g.versions(in.serverVersion, in.versionFrom); err != nil {
 		return err
 	}
 	p := plan.Build(in.plan, opts)
@@ -177,13 +180,7 @@ func writeFiles(files []artifacts.File) error {
 // cluster-wide PodSecurity configuration, and the ValidatingAdmissionPolicies
 // that keep what PSS cannot express.
 func (c *planCmd) writeDirFiles(p *plan.Plan, in *inputs) ([]artifacts.File, error) {
-	server, err := api.ParseVersion(p.PSSVersion)
-	if c.ServerVersion != "" {
-		server, err = api.ParseVersion(c.ServerVersion)
-	}
-	if err != nil || server.Latest() {
-		return nil, usageError(fmt.Errorf("--server-version %q: want v1.N", c.ServerVersion))
-	}
+	server := p.Target.Version
 	files, err := artifacts.WriteDir(p, c.WriteDir)
 	if err != nil {
 		return nil, err
