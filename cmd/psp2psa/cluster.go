@@ -130,7 +130,7 @@ func clusterInputs(g *Globals, f *clusterFlags, namespace string) (*inputs, erro
 		return nil, err
 	}
 	in := inputsOf(r.Documents, nil, "")
-	in.incomplete = r.Incomplete
+	in.incomplete = append(in.incomplete, r.Incomplete...)
 	for _, w := range r.Warnings {
 		in.warnings = append(in.warnings, errors.New(w))
 	}
@@ -177,27 +177,5 @@ func printClusterRead(g *Globals, read *clusterRead) {
 	}
 	for _, m := range read.Warnings {
 		fmt.Fprintf(g.stderr, "warning: %s\n", m)
-	}
-}
-
-// addSnapshotNotes carries what a snapshot among the paths records as
-// incomplete, and its warnings, into the inputs: a plan from a snapshot of
-// an incomplete read must say so as the plan from the cluster did.
-// Unreadable files were already reported by the manifest reader.
-func (in *inputs) addSnapshotNotes(paths []string) {
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			continue
-		}
-		h, ok, _ := cluster.ReadHeader(f)
-		f.Close()
-		if !ok {
-			continue
-		}
-		in.incomplete = append(in.incomplete, h.Incomplete...)
-		for _, w := range h.Warnings {
-			in.warnings = append(in.warnings, errors.New(w))
-		}
 	}
 }

@@ -270,7 +270,8 @@ func checkSnapshotFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(string(raw), "# psp2psa snapshot of admin (Kubernetes v1.24.17), all namespaces, taken ") ||
-		!strings.Contains(string(raw), "\napiVersion: v1\nkind: List\nitems:\n- ") {
+		!strings.Contains(string(raw), "\napiVersion: v1\nkind: List\nmetadata:\n  annotations:\n    psp2psa.io/cluster: admin\n") ||
+		!strings.Contains(string(raw), "\nitems:\n- ") {
 		t.Errorf("snapshot does not start as a snapshot:\n%.400s", raw)
 	}
 	if strings.Contains(string(raw), "managedFields") || strings.Contains(string(raw), "kind: Secret\n") {

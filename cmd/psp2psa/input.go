@@ -18,7 +18,8 @@ type inputs struct {
 	skipped  map[string]int
 	problems []error
 	warnings []error
-	// incomplete names what a cluster read could not see (plan.Incomplete).
+	// incomplete names what a read of the cluster could not see, live or
+	// recorded in a snapshot (plan.Incomplete).
 	incomplete []string
 }
 
@@ -26,21 +27,24 @@ type inputs struct {
 // inventory. Problems are collected, not fatal: the rest is still planned.
 func readInputs(g *Globals, paths []string, namespace string) *inputs {
 	docs, readErrs := manifest.Read(paths, g.stdin)
-	in := inputsOf(docs, readErrs, namespace)
-	in.addSnapshotNotes(paths)
-	return in
+	return inputsOf(docs, readErrs, namespace)
 }
 
 // inputsOf sorts documents, wherever they were read, into PSPs and the
-// inventory.
+// inventory. What a snapshot among them records about its read (what it
+// could not see, its warnings) comes with them: the inventory has it.
 func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inputs {
 	load := psp.FromDocuments(docs)
 	inv, invErrs := inventory.FromDocuments(docs, namespace)
 	in := &inputs{
-		docs:     docs,
-		plan:     plan.Input{Policies: load.Policies, Inventory: inv},
-		skipped:  inv.Unknown,
-		warnings: load.Warnings,
+		docs:       docs,
+		plan:       plan.Input{Policies: load.Policies, Inventory: inv},
+		skipped:    inv.Unknown,
+		warnings:   load.Warnings,
+		incomplete: inv.Incomplete,
+	}
+	for _, w := range inv.Warnings {
+		in.warnings = append(in.warnings, errors.New(w))
 	}
 	in.problems = append(append(in.problems, readErrs...), load.Errors...)
 	for _, err := range invErrs {
