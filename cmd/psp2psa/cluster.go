@@ -130,7 +130,10 @@ func clusterInputs(g *Globals, f *clusterFlags, namespace string) (*inputs, erro
 		return nil, err
 	}
 	in := inputsOf(r.Documents, nil, "")
-	in.incomplete = append(in.incomplete, r.Incomplete...)
+	// What the read missed goes where a snapshot's record of it goes, so
+	// that a plan from the cluster and one from its snapshot are one.
+	inv := in.plan.Inventory
+	inv.Incomplete = append(inv.Incomplete, r.Incomplete...)
 	for _, w := range r.Warnings {
 		in.warnings = append(in.warnings, errors.New(w))
 	}

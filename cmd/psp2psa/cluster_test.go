@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +107,7 @@ func TestPlanFromCommittedSnapshot(t *testing.T) {
 			var p struct {
 				Workloads  []struct{ Namespace, Name, AdmittedBy string }
 				Warnings   []struct{ Message string }
-				Incomplete []string
+				Incomplete []struct{ Reason, Message string }
 			}
 			if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
 				t.Fatal(err)
@@ -167,8 +166,14 @@ func TestIncompleteSnapshotAnyWayItIsRead(t *testing.T) {
 			if err := json.Unmarshal([]byte(r.stdout), &p); err != nil || r.code != exitOK {
 				t.Fatalf("exit %d, %v: %s", r.code, err, r.stderr)
 			}
-			if want := []string{"rbac.authorization.k8s.io/v1 rolebindings: forbidden"}; !slices.Equal(p.Incomplete, want) {
-				t.Errorf("incomplete %q, want %q", p.Incomplete, want)
+			want := plan.Incomplete{Reason: plan.ReasonClusterRead, Message: "rbac.authorization.k8s.io/v1 rolebindings: forbidden"}
+			if len(p.Incomplete) != 1 || p.Incomplete[0] != want {
+				t.Errorf("incomplete %+v, want %+v", p.Incomplete, want)
+			}
+			for _, ns := range p.Namespaces {
+				if _, ok := ns.Labels["pod-security.kubernetes.io/enforce"]; ok || ns.Enforce != "" {
+					t.Errorf("%s: enforce %q, labels %v: want none from an incomplete read", ns.Name, ns.Enforce, ns.Labels)
+				}
 			}
 			r = runCLI(t, c.stdin, append([]string{"apply-labels", "--apply", "--kubeconfig", kubeconfig}, c.args...)...)
 			if r.code != exitInput || !strings.Contains(r.stderr, "the plan is incomplete, so --apply is refused") ||

@@ -18,9 +18,6 @@ type inputs struct {
 	skipped  map[string]int
 	problems []error
 	warnings []error
-	// incomplete names what a read of the cluster could not see, live or
-	// recorded in a snapshot (plan.Incomplete).
-	incomplete []string
 }
 
 // readInputs reads the paths and sorts what they hold into PSPs and the
@@ -37,11 +34,10 @@ func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inp
 	load := psp.FromDocuments(docs)
 	inv, invErrs := inventory.FromDocuments(docs, namespace)
 	in := &inputs{
-		docs:       docs,
-		plan:       plan.Input{Policies: load.Policies, Inventory: inv},
-		skipped:    inv.Unknown,
-		warnings:   load.Warnings,
-		incomplete: inv.Incomplete,
+		docs:     docs,
+		plan:     plan.Input{Policies: load.Policies, Inventory: inv},
+		skipped:  inv.Unknown,
+		warnings: load.Warnings,
 	}
 	for _, w := range inv.Warnings {
 		in.warnings = append(in.warnings, errors.New(w))
