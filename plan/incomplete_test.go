@@ -329,3 +329,25 @@ func TestIncompleteClusterRead(t *testing.T) {
 		t.Errorf("vpn-gateway is rejected by a read that missed the RoleBindings; want unknown")
 	}
 }
+
+// TestIncompleteNoUseGrant plans the corpus workloads with the Kubernetes
+// docs' restricted PSP and none of the RBAC that grants it: no subject of
+// any namespace may use it, so no answer is a rejection.
+func TestIncompleteNoUseGrant(t *testing.T) {
+	p := build(t, defaultOptions(t), testinputs.CorpusDir(t, "psp", "kubernetes__website__content_en_examples_policy_restricted-psp.yaml"), testinputs.CorpusDir(t, "workloads"))
+	var namespaces []string
+	for _, m := range entriesOf(p, ReasonNoUseGrant) {
+		namespaces = append(namespaces, m.Namespace)
+	}
+	if want := []string{"default", "kube-flannel", "kube-system", "longhorn-system", "monitoring", "rook-ceph"}; !reflect.DeepEqual(namespaces, want) {
+		t.Errorf("no-use-grant in %q, want %q", namespaces, want)
+	}
+	for i := range p.Workloads {
+		if w := &p.Workloads[i]; !w.Unknown() || !slices.Contains(w.Incomplete, ReasonNoUseGrant) {
+			t.Errorf("%s: admitted by %q, incomplete %q: want unknown, no-use-grant", w.Ref(), w.AdmittedBy, w.Incomplete)
+		}
+	}
+	if ns := namespace(t, p, "monitoring"); ns.PSPLevel != pss.Restricted || ns.Enforce != "" {
+		t.Errorf("monitoring: PSP level %q, enforce %q: want restricted (a PSP exists, none usable), no enforce", ns.PSPLevel, ns.Enforce)
+	}
+}
