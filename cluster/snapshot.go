@@ -3,11 +3,13 @@ package cluster
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/psp2psa/psp2psa/inventory"
 	"sigs.k8s.io/yaml"
 )
 
@@ -23,19 +25,36 @@ type Snapshot struct {
 	Taken     time.Time
 }
 
+// Annotations of the snapshot's List besides the inventory's
+// (inventory.IncompleteAnnotation and WarningsAnnotation, which plans read):
+// where and when it was taken, for the reader of the file.
+const (
+	clusterAnnotation       = "psp2psa.io/cluster"
+	serverVersionAnnotation = inventory.ServerVersionAnnotation
+	namespaceAnnotation     = "psp2psa.io/namespace"
+	takenAnnotation         = "psp2psa.io/taken"
+)
+
 // Write writes the snapshot as one YAML List (apiVersion v1, kind List,
-// items), which every psp2psa command reads like any manifest file. A
-// header comment records where and when it was taken and what the read
-// could not see, one "# incomplete: " or "# warning: " line each, which
-// ReadHeader gives back.
+// items), which every psp2psa command reads like any manifest file. The
+// List's annotations record where and when it was taken and what the read
+// could not see and warned about: data that every item carries once read
+// (manifest.Document.ListAnnotations), so a plan from the snapshot says
+// what the read missed as the plan from the cluster did, wherever the
+// snapshot is read from. A header comment says the same to a person.
 func (s *Snapshot) Write(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	s.writeHeader(bw)
+	envelope, err := s.envelope()
+	if err != nil {
+		return err
+	}
+	bw.Write(envelope)
 	if len(s.Documents) == 0 {
-		bw.WriteString("apiVersion: v1\nkind: List\nitems: []\n")
+		bw.WriteString("items: []\n")
 		return bw.Flush()
 	}
-	bw.WriteString("apiVersion: v1\nkind: List\nitems:\n")
+	bw.WriteString("items:\n")
 	for _, d := range s.Documents {
 		y, err := yaml.JSONToYAML(d.Raw)
 		if err != nil {
@@ -46,12 +65,41 @@ func (s *Snapshot) Write(w io.Writer) error {
 	return bw.Flush()
 }
 
+// envelope is the List without its items: apiVersion, kind and the
+// metadata with the snapshot's annotations.
+func (s *Snapshot) envelope() ([]byte, error) {
+	annotations := map[string]string{
+		clusterAnnotation:       s.Cluster,
+		serverVersionAnnotation: s.ServerVersion,
+		takenAnnotation:         s.Taken.UTC().Format(time.RFC3339),
+	}
+	if s.Namespace != "" {
+		annotations[namespaceAnnotation] = s.Namespace
+	}
+	for key, messages := range map[string][]string{inventory.IncompleteAnnotation: s.Incomplete, inventory.WarningsAnnotation: s.Warnings} {
+		if len(messages) == 0 {
+			continue
+		}
+		value, err := json.Marshal(messages)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %s: %w", key, err)
+		}
+		annotations[key] = string(value)
+	}
+	list := map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"annotations": annotations}}
+	out, err := yaml.Marshal(list)
+	if err != nil {
+		return nil, fmt.Errorf("writing the snapshot's List: %w", err)
+	}
+	return out, nil
+}
+
 func (s *Snapshot) writeHeader(bw *bufio.Writer) {
 	scope := "all namespaces"
 	if s.Namespace != "" {
 		scope = "namespace " + s.Namespace
 	}
-	comment(bw, fmt.Sprintf(strings.TrimPrefix(snapshotMark, "# ")+"%s (Kubernetes %s), %s, taken %s",
+	comment(bw, fmt.Sprintf("psp2psa snapshot of %s (Kubernetes %s), %s, taken %s",
 		s.Cluster, s.ServerVersion, scope, s.Taken.UTC().Format(time.RFC3339)))
 	comment(bw, fmt.Sprintf("%d objects. Plan from it with: psp2psa plan --from-snapshot FILE", len(s.Documents)))
 	for _, m := range s.Incomplete {
@@ -89,42 +137,4 @@ func writeItem(bw *bufio.Writer, y []byte) {
 	if len(y) > 0 && y[len(y)-1] != '\n' {
 		bw.WriteByte('\n')
 	}
-}
-
-// snapshotMark starts the first line of every snapshot.
-const snapshotMark = "# psp2psa snapshot of "
-
-// Header is what a snapshot's comments record besides the objects.
-type Header struct {
-	Incomplete []string
-	Warnings   []string
-}
-
-// ReadHeader reads the leading comments of a file and, when they are a
-// snapshot's, returns what they record, so that a plan made from the
-// snapshot says what the read missed exactly as a plan from the cluster
-// would. ok is false for any other file.
-func ReadHeader(r io.Reader) (h Header, ok bool, err error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 1<<20) // a server's message may be long
-	for sc.Scan() {
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		if !ok && !strings.HasPrefix(line, snapshotMark) {
-			break
-		}
-		ok = true
-		if !strings.HasPrefix(line, "#") {
-			break
-		}
-		if m, found := strings.CutPrefix(line, "# incomplete: "); found {
-			h.Incomplete = append(h.Incomplete, m)
-		}
-		if m, found := strings.CutPrefix(line, "# warning: "); found {
-			h.Warnings = append(h.Warnings, m)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return Header{}, false, fmt.Errorf("reading the snapshot header: %w", err)
-	}
-	return h, ok, nil
 }

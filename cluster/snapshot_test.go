@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
 )
 
@@ -74,7 +75,14 @@ func TestSnapshotHeaderRecordsWhatTheReadMissed(t *testing.T) {
 		"# 0 objects. Plan from it with: psp2psa plan --from-snapshot FILE\n" +
 		"# incomplete: rbac.authorization.k8s.io/v1 rolebindings: forbidden\n" +
 		"# warning: cannot read x: forbidden second line: kind: Pod\n" +
-		"apiVersion: v1\nkind: List\nitems: []\n"
+		"apiVersion: v1\nkind: List\nmetadata:\n  annotations:\n" +
+		"    psp2psa.io/cluster: prod\n" +
+		"    psp2psa.io/incomplete: '[\"rbac.authorization.k8s.io/v1 rolebindings: forbidden\"]'\n" +
+		"    psp2psa.io/namespace: team-a\n" +
+		"    psp2psa.io/server-version: v1.24.17\n" +
+		"    psp2psa.io/taken: \"2026-05-01T10:00:00Z\"\n" +
+		"    psp2psa.io/warnings: '[\"cannot read x: forbidden\\nsecond line: kind: Pod\"]'\n" +
+		"items: []\n"
 	if buf.String() != want {
 		t.Errorf("snapshot:\n%s\nwant:\n%s", buf.String(), want)
 	}
@@ -120,42 +128,30 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 	return reflect.DeepEqual(decode(a), decode(b))
 }
 
-func TestReadHeaderGivesBackWhatWriteRecorded(t *testing.T) {
+// TestSnapshotRecordsWhatTheReadMissedAsData: what the read missed and
+// warned about is on the List, so every object read back carries it,
+// however its messages look (line breaks, text that looks like a comment),
+// and the inventory gives it back exactly.
+func TestSnapshotRecordsWhatTheReadMissedAsData(t *testing.T) {
 	res := &Result{
 		ServerVersion: "v1.24.17",
-		Documents:     []manifest.Document{docFromJSON(t, 0, snapshotObjects[0])},
+		Documents:     []manifest.Document{docFromJSON(t, 0, snapshotObjects[0]), docFromJSON(t, 1, snapshotObjects[2])},
 		Incomplete:    []string{"rbac.authorization.k8s.io/v1 roles: forbidden", "v1 pods in namespace a: forbidden"},
-		Warnings:      []string{"cannot read v1 pods in namespace a: pods is forbidden", "the server warns: # incomplete: not really"},
+		Warnings:      []string{"cannot read v1 pods in namespace a: pods is forbidden", "the server warns: # incomplete: not really\nkind: Pod", strings.Repeat("long ", 40)},
 	}
 	var buf bytes.Buffer
 	if err := (&Snapshot{Result: res, Cluster: "c", Taken: time.Now()}).Write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	h, ok, err := ReadHeader(&buf)
-	if err != nil || !ok {
-		t.Fatalf("ReadHeader: ok %v, err %v", ok, err)
+	docs, errs := manifest.Read([]string{manifest.Stdin}, &buf)
+	if len(errs) > 0 || len(docs) != 2 {
+		t.Fatalf("read back %d documents, errors %v", len(docs), errs)
 	}
-	if !reflect.DeepEqual(h.Incomplete, res.Incomplete) || !reflect.DeepEqual(h.Warnings, res.Warnings) {
-		t.Errorf("header %+v, want incomplete %q and warnings %q", h, res.Incomplete, res.Warnings)
+	inv, errs := inventory.FromDocuments(docs, "")
+	if len(errs) > 0 {
+		t.Fatal(errs)
 	}
-}
-
-func TestReadHeaderOfOtherFiles(t *testing.T) {
-	for name, text := range map[string]string{
-		"a manifest":                           "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n",
-		"a commented manifest":                 "# incomplete: just a comment\napiVersion: v1\nkind: List\nitems: []\n",
-		"a snapshot mark after the top":        "# notes\n# psp2psa snapshot of x\n",
-		"an empty file":                        "",
-		"comments in the objects do not count": "# psp2psa snapshot of c (Kubernetes v1), all namespaces, taken now\napiVersion: v1\nkind: List\nitems:\n# incomplete: inside\n",
-	} {
-		t.Run(name, func(t *testing.T) {
-			h, ok, err := ReadHeader(strings.NewReader(text))
-			if err != nil || len(h.Incomplete) > 0 || len(h.Warnings) > 0 {
-				t.Errorf("header %+v, ok %v, err %v: want nothing", h, ok, err)
-			}
-			if want := strings.HasPrefix(text, snapshotMark); ok != want {
-				t.Errorf("ok = %v, want %v", ok, want)
-			}
-		})
+	if !reflect.DeepEqual(inv.Incomplete, res.Incomplete) || !reflect.DeepEqual(inv.Warnings, res.Warnings) {
+		t.Errorf("read back incomplete %q and warnings %q, want %q and %q", inv.Incomplete, inv.Warnings, res.Incomplete, res.Warnings)
 	}
 }

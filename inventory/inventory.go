@@ -47,6 +47,16 @@ type Inventory struct {
 	// Unknown counts the objects of kinds the inventory does not keep, by
 	// "apiVersion/kind".
 	Unknown map[string]int
+	// Incomplete names what the reading of a cluster could not see, as
+	// recorded with the objects (a snapshot's IncompleteAnnotation; the
+	// caller adds a live read's): a plan from them is incomplete.
+	Incomplete []string
+	// Warnings are the warnings of that read, recorded the same way
+	// (WarningsAnnotation).
+	Warnings []string
+	// ServerVersion is the version of the cluster a snapshot was read
+	// from (ServerVersionAnnotation), "" when the input does not say.
+	ServerVersion string
 }
 
 // NamespaceNames returns every namespace the input declares or puts an
@@ -125,6 +135,9 @@ func FromDocuments(docs []manifest.Document, defaultNamespace string) (*Inventor
 	b := newBuilder()
 	for i := range docs {
 		d := docs[i] // a copy: the namespace may be defaulted
+		if d.ListAnnotations != nil {
+			b.addListNotes(&d)
+		}
 		group := apiGroup(d.APIVersion)
 		if d.Kind == "PodSecurityPolicy" && containsString(pspGroups, group) {
 			continue
@@ -223,6 +236,8 @@ type builder struct {
 	// owners are aligned with inv.Workloads: each one's controller
 	// reference, resolved once every workload is read.
 	owners []*ownerRef
+	// lists are the Lists whose annotations were read.
+	lists map[listKey]bool
 }
 
 type placed struct {
@@ -234,6 +249,7 @@ func newBuilder() *builder {
 	return &builder{
 		inv:   &Inventory{Unknown: map[string]int{}},
 		index: map[objectKey]placed{},
+		lists: map[listKey]bool{},
 	}
 }
 

@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -211,5 +213,70 @@ func TestFromDocumentsStrict(t *testing.T) {
 	}
 	if sc := inv.Workloads[0].Template.Spec.Containers[0].SecurityContext; sc != nil {
 		t.Errorf("the misspelt securityContext was read: %+v", sc)
+	}
+}
+
+// TestFromDocumentsReadsWhatAListRecords: a snapshot's List records what
+// its read missed and warned about; the inventory has it once however many
+// items carry it, whether the List came from a file, a directory or stdin.
+func TestFromDocumentsReadsWhatAListRecords(t *testing.T) {
+	list := "apiVersion: v1\nkind: List\nmetadata:\n  annotations:\n" +
+		"    psp2psa.io/incomplete: '[\"v1 pods: forbidden\", \"rbac.authorization.k8s.io/v1 roles: forbidden\"]'\n" +
+		"    psp2psa.io/warnings: '[\"cannot read v1 pods: forbidden\"]'\n" +
+		"items:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n- {apiVersion: v1, kind: Namespace, metadata: {name: b}}\n"
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "snapshot.yaml"), []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, read := range map[string]func() ([]manifest.Document, []error){
+		"path": func() ([]manifest.Document, []error) {
+			return manifest.Read([]string{filepath.Join(dir, "snapshot.yaml")}, nil)
+		},
+		"directory": func() ([]manifest.Document, []error) { return manifest.Read([]string{dir}, nil) },
+		"stdin": func() ([]manifest.Document, []error) {
+			return manifest.Read([]string{manifest.Stdin}, strings.NewReader(list))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			docs, errs := read()
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			inv, errs := FromDocuments(docs, "")
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			if want := []string{"v1 pods: forbidden", "rbac.authorization.k8s.io/v1 roles: forbidden"}; !reflect.DeepEqual(inv.Incomplete, want) {
+				t.Errorf("incomplete %q, want %q", inv.Incomplete, want)
+			}
+			if want := []string{"cannot read v1 pods: forbidden"}; !reflect.DeepEqual(inv.Warnings, want) {
+				t.Errorf("warnings %q, want %q", inv.Warnings, want)
+			}
+		})
+	}
+}
+
+// TestFromDocumentsListNotesThatDoNotDecode: a damaged record is an input
+// problem naming the List and the annotation, never a complete plan.
+func TestFromDocumentsListNotesThatDoNotDecode(t *testing.T) {
+	list := "apiVersion: v1\nkind: List\nmetadata:\n  annotations:\n    psp2psa.io/incomplete: 'v1 pods: forbidden'\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n"
+	docs, errs := manifest.Read([]string{manifest.Stdin}, strings.NewReader(list))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	_, errs = FromDocuments(docs, "")
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "<stdin>: document 0: List: metadata.annotations[psp2psa.io/incomplete]: want a JSON array of strings") {
+		t.Errorf("errors %v", errs)
+	}
+}
+
+// TestFromDocumentsCommentsRecordNothing: only the List's data counts; a
+// comment that looks like a snapshot's header is a comment.
+func TestFromDocumentsCommentsRecordNothing(t *testing.T) {
+	text := "# psp2psa snapshot of c (Kubernetes v1), all namespaces, taken now\n# incomplete: just a comment\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: a}}\n"
+	docs, _ := manifest.Read([]string{manifest.Stdin}, strings.NewReader(text))
+	inv, errs := FromDocuments(docs, "")
+	if len(errs) > 0 || len(inv.Incomplete) > 0 || len(inv.Warnings) > 0 {
+		t.Errorf("incomplete %q, warnings %q, errors %v: want nothing", inv.Incomplete, inv.Warnings, errs)
 	}
 }

@@ -49,6 +49,11 @@ type Document struct {
 	Namespace  string
 	// Raw is the object as JSON.
 	Raw []byte
+	// ListAnnotations are the annotations of the List the object was an
+	// item of (nil otherwise), shared by all its items: what a psp2psa
+	// snapshot records about its read travels with every object in it,
+	// wherever the file is read from.
+	ListAnnotations map[string]string
 }
 
 // Object names the document's object for messages: "PodSecurityPolicy/restricted".

@@ -98,8 +98,31 @@ func (r *reader) addObject(src Source, obj *topLevel, raw []byte, itemLines []in
 	if len(itemLines) != len(obj.items) {
 		itemLines = nil
 	}
+	first := len(r.docs)
 	for i, item := range obj.items {
 		r.addItem(itemSource(src, i, itemLines), item)
+	}
+	obj.annotateItems(r.docs[first:])
+}
+
+// annotateItems gives the documents read from the list's items the list's
+// annotations. Annotations that do not decode are left out: a List's
+// metadata is a ListMeta, which has none, so only psp2psa's own lists carry
+// them.
+func (t *topLevel) annotateItems(items []Document) {
+	for _, f := range t.fields {
+		if f.key != "metadata" {
+			continue
+		}
+		var meta struct {
+			Annotations map[string]string `json:"annotations"`
+		}
+		if json.Unmarshal(f.value, &meta) != nil || len(meta.Annotations) == 0 {
+			return
+		}
+		for i := range items {
+			items[i].ListAnnotations = meta.Annotations
+		}
 	}
 }
 

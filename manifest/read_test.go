@@ -352,6 +352,48 @@ func TestReadListItemsInheritNothing(t *testing.T) {
 	}
 }
 
+// TestReadListAnnotationsTravelWithItems: a List's annotations (a
+// snapshot's record of its read) reach every item, on each way a List is
+// read; a List without them, or a single object, gives none.
+func TestReadListAnnotationsTravelWithItems(t *testing.T) {
+	const yamlList = "apiVersion: v1\nkind: List\nmetadata:\n  annotations:\n    psp2psa.io/incomplete: '[\"v1 pods: forbidden\"]'\nitems:\n- kind: A\n  metadata: {name: a}\n- kind: B\n"
+	want := map[string]string{"psp2psa.io/incomplete": `["v1 pods: forbidden"]`}
+	for _, c := range []struct {
+		name, input string
+		split       bool
+	}{
+		{"YAML, item by item", yamlList, true},
+		{"YAML, whole", yamlList, false},
+		{"JSON", `{"apiVersion":"v1","kind":"List","metadata":{"annotations":{"psp2psa.io/incomplete":"[\"v1 pods: forbidden\"]"}},"items":[{"kind":"A"},{"kind":"B"}]}`, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			splitListItems = c.split
+			defer func() { splitListItems = true }()
+			docs, errs := readStdin(c.input)
+			if len(errs) != 0 || len(docs) != 2 {
+				t.Fatalf("got %d docs, errors %v", len(docs), errs)
+			}
+			for _, d := range docs {
+				if !reflect.DeepEqual(d.ListAnnotations, want) {
+					t.Errorf("%s: list annotations %v, want %v", d.Object(), d.ListAnnotations, want)
+				}
+			}
+		})
+	}
+	for name, input := range map[string]string{
+		"a List without annotations":       "apiVersion: v1\nkind: List\nmetadata: {resourceVersion: \"\"}\nitems:\n- kind: A\n",
+		"annotations that are not strings": "apiVersion: v1\nkind: List\nmetadata:\n  annotations: {a: [1]}\nitems:\n- kind: A\n",
+		"an object's own annotations":      "kind: A\nmetadata:\n  annotations: {a: b}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			docs, errs := readStdin(input)
+			if len(errs) != 0 || len(docs) != 1 || docs[0].ListAnnotations != nil {
+				t.Errorf("docs %+v, errors %v: want one document without list annotations", docs, errs)
+			}
+		})
+	}
+}
+
 // writeFiles creates files (path -> content) under a new directory.
 func writeFiles(t *testing.T, files map[string]string) string {
 	t.Helper()

@@ -52,11 +52,13 @@ func (r *reader) readYAMLList(src Source, c yamlChunk) bool {
 	if slices.Contains(failed, true) {
 		return false
 	}
+	first := len(r.docs)
 	for i, item := range converted {
 		itemSrc := src
 		itemSrc.Item, itemSrc.Line = &i, items[i].line
 		r.addItem(itemSrc, item)
 	}
+	obj.annotateItems(r.docs[first:])
 	return true
 }
 

@@ -20,11 +20,12 @@ type Namespace struct {
 	// Current are the pod-security.kubernetes.io labels it carries now.
 	Current map[string]string `json:"current"`
 	// PSPLevel is the level of the most permissive PSP its subjects may
-	// use; WorkloadLevel the strictest level all its workloads pass once
-	// patched.
+	// use (empty when the input holds no PSP); WorkloadLevel the strictest
+	// level all its workloads pass once patched.
 	PSPLevel      api.Level `json:"pspLevel"`
 	WorkloadLevel api.Level `json:"workloadLevel"`
-	// Enforce is the proposed enforce level.
+	// Enforce is the proposed enforce level; empty when the namespace's
+	// answer is incomplete, which gets audit and warn labels only.
 	Enforce api.Level `json:"enforce"`
 	// Rollout is the staged change: warn and audit first, then enforce.
 	Rollout []Stage `json:"rollout"`
@@ -37,6 +38,9 @@ type Namespace struct {
 	Workloads int      `json:"workloads"`
 	System    bool     `json:"system,omitempty"`
 	Notes     []string `json:"notes,omitempty"`
+	// Incomplete are the reasons (Reason constants) its answer rests on
+	// what the input lacks: its own, its workloads' and the read's.
+	Incomplete []string `json:"incomplete,omitempty"`
 }
 
 // Stage is one step of the rollout.
@@ -59,7 +63,10 @@ var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true,
 // IsSystem reports whether a namespace belongs to Kubernetes itself.
 func IsSystem(name string) bool { return systemNamespaces[name] }
 
-func planNamespaces(p *Plan, inv *inventory.Inventory, wp *workloadPlanner, opts Options) []Namespace {
+// planNamespaces plans each namespace, and lists what each one's answer
+// rests on that the input lacks: its own missing pieces, then its
+// workloads'.
+func planNamespaces(p *Plan, inv *inventory.Inventory, wp *workloadPlanner, opts Options) ([]Namespace, []Incomplete) {
 	byNS := map[string][]*Workload{}
 	for i := range p.Workloads {
 		w := &p.Workloads[i]
@@ -72,6 +79,7 @@ func planNamespaces(p *Plan, inv *inventory.Inventory, wp *workloadPlanner, opts
 		names = append(names, p.Policies[i].Name)
 	}
 	var out []Namespace
+	var missing []Incomplete
 	for _, name := range inv.NamespaceNames() {
 		ns := Namespace{Name: name, Current: current[name], System: IsSystem(name)}
 		if ns.Current == nil {
@@ -79,6 +87,11 @@ func planNamespaces(p *Plan, inv *inventory.Inventory, wp *workloadPlanner, opts
 		}
 		ns.Policies = usablePolicies(wp.auth, name, accounts[name], byNS[name], names)
 		ns.PSPLevel = loosestLevel(p, ns.Policies)
+		own := wp.complete.missingRolesIn(name, byNS[name])
+		if m := noUseGrant(&ns, byNS[name], wp.complete); m != nil {
+			own = append([]Incomplete{*m}, own...)
+		}
+		ns.Incomplete = wp.complete.namespaceReasons(own, byNS[name])
 		planLevels(&ns, byNS[name], opts)
 		ns.Labels = proposedLabels(&ns, opts)
 		ns.Rollout = rollout(&ns, opts)
@@ -86,8 +99,12 @@ func planNamespaces(p *Plan, inv *inventory.Inventory, wp *workloadPlanner, opts
 		ns.Loosening = loosening(p, &ns)
 		ns.Notes = append(ns.Notes, mixedPolicies(byNS[name])...)
 		out = append(out, ns)
+		missing = append(missing, own...)
+		for _, w := range byNS[name] {
+			missing = append(missing, w.missing...)
+		}
 	}
-	return out
+	return out, missing
 }
 
 func currentLabels(inv *inventory.Inventory) map[string]map[string]string {
@@ -152,8 +169,12 @@ func usablePolicies(auth *psp.Authorizer, ns string, accounts []string, workload
 }
 
 // loosestLevel is the level of the most permissive of the PSPs; with none,
-// no pod is admitted at all, which no level is stricter than.
+// no pod is admitted at all, which no level is stricter than. With no PSP
+// in the input at all there is no level to say.
 func loosestLevel(p *Plan, names []string) api.Level {
+	if len(p.Policies) == 0 {
+		return ""
+	}
 	if len(names) == 0 {
 		return pss.Restricted
 	}
@@ -167,7 +188,9 @@ func loosestLevel(p *Plan, names []string) api.Level {
 }
 
 // planLevels sets WorkloadLevel and Enforce. Workloads no PSP admits today
-// do not run, so they do not hold the namespace down; they are noted.
+// do not run, so they do not hold the namespace down; they are noted. A
+// workload whose answer is unknown may run, so it counts. A namespace whose
+// answer is incomplete gets no enforce level.
 func planLevels(ns *Namespace, workloads []*Workload, opts Options) {
 	level := pss.Restricted
 	counted := 0
@@ -175,7 +198,7 @@ func planLevels(ns *Namespace, workloads []*Workload, opts Options) {
 		if w.OwnedBy != "" {
 			continue
 		}
-		if w.Rejected() {
+		if w.Rejected() && !w.Unknown() {
 			ns.Notes = append(ns.Notes, fmt.Sprintf("%s is rejected by every PSP it may use today; it does not count toward the namespace level (it would need %s)", w.Ref(), w.LevelAfterPatch))
 			continue
 		}
@@ -187,9 +210,17 @@ func planLevels(ns *Namespace, workloads []*Workload, opts Options) {
 	ns.Workloads = counted
 	if counted == 0 {
 		level = opts.EmptyNamespaceLevel
-		ns.Notes = append(ns.Notes, fmt.Sprintf("no running workloads: enforce %s (--empty-namespace-level)", level))
 	}
 	ns.WorkloadLevel, ns.Enforce = level, level
+	if len(ns.Incomplete) > 0 {
+		ns.Enforce = ""
+		ns.Notes = append(ns.Notes, fmt.Sprintf("no enforce level: the plan is incomplete here (%s; listed under incomplete) until the input holds what is missing",
+			strings.Join(ns.Incomplete, ", ")))
+		return
+	}
+	if counted == 0 {
+		ns.Notes = append(ns.Notes, fmt.Sprintf("no running workloads: enforce %s (--empty-namespace-level)", level))
+	}
 }
 
 // targetLabels are the labels the plan wants: enforce at the namespace's
@@ -200,18 +231,33 @@ func targetLabels(enforce api.Level, version api.Version) map[string]string {
 	return pss.Labels(map[pss.Mode]api.Level{pss.Enforce: enforce, pss.Audit: watch, pss.Warn: watch}, version)
 }
 
+// watchLabels are the labels of a namespace whose answer is incomplete:
+// audit and warn as the plan would set them, no enforce.
+func watchLabels(level api.Level, version api.Version) map[string]string {
+	watch := pss.NextStricter(level)
+	return pss.Labels(map[pss.Mode]api.Level{pss.Audit: watch, pss.Warn: watch}, version)
+}
+
 func proposedLabels(ns *Namespace, opts Options) map[string]string {
 	if ns.System && !opts.IncludeSystem {
 		ns.Notes = append(ns.Notes, "system namespace: reported, not labelled (--include-system labels it)")
 		return map[string]string{}
 	}
 	labels := targetLabels(ns.Enforce, opts.Version)
+	if ns.Enforce == "" {
+		labels = watchLabels(ns.WorkloadLevel, opts.Version)
+	}
 	if opts.Overwrite {
 		return labels
 	}
-	for k, v := range ns.Current {
-		if want, ok := labels[k]; ok && want != v {
+	for _, k := range sortedKeys(keysOf(ns.Current)) {
+		v := ns.Current[k]
+		want, ok := labels[k]
+		switch {
+		case ok && want != v:
 			ns.Notes = append(ns.Notes, fmt.Sprintf("keeps existing %s=%s (the plan would set %s; --overwrite replaces it)", k, v, want))
+		case !ok:
+			ns.Notes = append(ns.Notes, fmt.Sprintf("keeps existing %s=%s (the plan sets no %s here)", k, v, k))
 		}
 		labels[k] = v
 	}
@@ -225,6 +271,9 @@ func rollout(ns *Namespace, opts Options) []Stage {
 	if len(ns.Labels) == 0 {
 		return []Stage{}
 	}
+	if ns.Enforce == "" {
+		return []Stage{{Step: 1, Description: "audit and warn only: the plan is incomplete here, so it proposes no enforce level", Labels: ns.Labels}}
+	}
 	observe := pss.Labels(map[pss.Mode]api.Level{pss.Audit: ns.Enforce, pss.Warn: ns.Enforce}, opts.Version)
 	return []Stage{
 		{Step: 1, Description: fmt.Sprintf("warn and audit at %s: violations show up in kubectl warnings and the audit log, nothing is rejected", ns.Enforce), Labels: observe},
@@ -235,6 +284,9 @@ func rollout(ns *Namespace, opts Options) []Stage {
 // tightening lists, for each usable PSP looser than the enforced level,
 // the findings that level now forbids.
 func tightening(p *Plan, ns *Namespace) []Change {
+	if ns.Enforce == "" {
+		return nil
+	}
 	var out []Change
 	for _, name := range ns.Policies {
 		r := p.Policy(name)
@@ -286,6 +338,14 @@ func mixedPolicies(workloads []*Workload) []string {
 		parts = append(parts, fmt.Sprintf("%s admits service account(s) %s", name, strings.Join(sortedKeys(bySA[name]), ", ")))
 	}
 	return []string{"different PSPs admit this namespace's workloads (" + strings.Join(parts, "; ") + "); Pod Security applies one level to the whole namespace"}
+}
+
+func keysOf(m map[string]string) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -32,6 +32,9 @@ type Options struct {
 	// ControllerIdentity names who creates controller-made pods: see
 	// psp.ControllerIdentity.
 	ControllerIdentity string
+	// PodCreator names who created the bare Pods: "user:NAME" or
+	// "sa:NAMESPACE:NAME"; empty when unknown.
+	PodCreator string
 	// IncludeSystem labels kube-system, kube-public and kube-node-lease too.
 	IncludeSystem bool
 	// Overwrite replaces existing pod-security.kubernetes.io labels.
@@ -50,7 +53,10 @@ type Plan struct {
 	Skipped    map[string]int         `json:"skipped,omitempty"`
 	Problems   []manifest.Problem     `json:"problems,omitempty"`
 	Warnings   []manifest.Problem     `json:"warnings,omitempty"`
-	Incomplete []string               `json:"incomplete,omitempty"`
+	// Incomplete lists what the plan rests on that the input lacks: what a
+	// read of the cluster could not see, then per namespace its missing
+	// pieces and its workloads'. No enforce label rests on any of them.
+	Incomplete []Incomplete `json:"incomplete,omitempty"`
 	index      map[string]*convert.PolicyResult
 }
 
@@ -68,11 +74,13 @@ func Build(in Input, opts Options) *Plan {
 	}
 	p := &Plan{Target: opts.Target, PSSVersion: opts.Version.String(), ToLevel: opts.ToLevel, index: map[string]*convert.PolicyResult{}}
 	var policies []*psp.PodSecurityPolicy
+	var names []string
 	for _, pol := range lastByName(in.Policies) {
 		r := convert.Convert(pol.PSP, opts.Version)
 		r.Source, r.APIVersion = pol.Source, pol.APIVersion
 		p.Policies = append(p.Policies, r)
 		policies = append(policies, pol.PSP)
+		names = append(names, pol.PSP.Name)
 	}
 	sort.SliceStable(p.Policies, func(i, j int) bool { return p.Policies[i].Name < p.Policies[j].Name })
 	for i := range p.Policies {
@@ -85,9 +93,19 @@ func Build(in Input, opts Options) *Plan {
 		auth:     psp.NewAuthorizer(inv.Roles, inv.ClusterRoles, inv.RoleBindings, inv.ClusterRoleBindings),
 		eval:     pss.NewEvaluator(),
 		accounts: indexServiceAccounts(inv),
+		complete: newCompleteness(names, inv, opts.PodCreator != ""),
 	}
 	p.Workloads = w.planAll(inv.Workloads)
-	p.Namespaces = planNamespaces(p, inv, w, opts)
+	for _, m := range inv.Incomplete {
+		p.Incomplete = append(p.Incomplete, Incomplete{Reason: ReasonClusterRead, Message: m})
+	}
+	if w.complete.noPSP {
+		p.Incomplete = append(p.Incomplete, Incomplete{Reason: ReasonNoPSP,
+			Message: "the input holds no PodSecurityPolicy: which PSP admits each workload today is unknown"})
+	}
+	var missing []Incomplete
+	p.Namespaces, missing = planNamespaces(p, inv, w, opts)
+	p.Incomplete = append(p.Incomplete, missing...)
 	return p
 }
 

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/psp2psa/psp2psa/inventory"
@@ -23,7 +24,7 @@ type Workload struct {
 	Source         manifest.Source `json:"source"`
 	ServiceAccount string          `json:"serviceAccount"`
 	// Requester is who creates the pods (the controller for a controller);
-	// empty for a bare Pod, whose creator the input does not say.
+	// for a bare Pod the --pod-creator, else empty: the input does not say.
 	Requester string `json:"requester,omitempty"`
 	// AdmittedBy is the PSP that admits the pod template today; empty when
 	// no PSP does.
@@ -53,11 +54,20 @@ type Workload struct {
 	// Failures are the checks of the next stricter level the patched
 	// template fails: what stands between it and that level.
 	Failures []pss.CheckResult `json:"failures,omitempty"`
+	// Incomplete are the reasons (Reason constants) the answer for this
+	// workload rests on what the input lacks; Plan.Incomplete says what.
+	Incomplete []string `json:"incomplete,omitempty"`
+	// Notes explain the answer: on whose grants it rests.
+	Notes []string `json:"notes,omitempty"`
 
 	requester psp.UserInfo
 	template  *corev1.PodTemplateSpec
 	patched   *corev1.PodTemplateSpec
 	path      []string
+	// missing are this workload's own Plan.Incomplete entries;
+	// danglingBindings the bindings to missing roles that apply to it.
+	missing          []Incomplete
+	danglingBindings []string
 }
 
 // Rejection is why one usable PSP does not admit a workload.
@@ -86,6 +96,7 @@ type workloadPlanner struct {
 	auth     *psp.Authorizer
 	eval     *pss.Evaluator
 	accounts map[string]*corev1.ServiceAccount
+	complete *completeness
 }
 
 func indexServiceAccounts(inv *inventory.Inventory) map[string]*corev1.ServiceAccount {
@@ -122,30 +133,70 @@ func (wp *workloadPlanner) plan(in *inventory.Workload) Workload {
 	}
 	requester := wp.requester(in)
 	w.Requester, w.requester = requester.User.Name, requester.User
-	pod := psp.AdmissionPod(in.Namespace, in.Template, wp.accounts[in.Namespace+"/"+in.ServiceAccount])
-	d := wp.selector.Select(pod, wp.auth.ForPod(in.Namespace, pod.Spec.ServiceAccountName, requester.User))
+	sa := wp.accounts[in.Namespace+"/"+in.ServiceAccount]
+	pod := psp.AdmissionPod(in.Namespace, in.Template, sa)
+	d := wp.selector.Select(pod, wp.authorized(&w, in, pod.Spec.ServiceAccountName))
 	w.AdmittedBy, w.Mutated = d.Policy, d.Mutated
 	w.Rejections = authorizedRejections(d)
 	if w.Annotation != "" {
 		agrees := w.Annotation == w.AdmittedBy
 		w.AnnotationAgrees = &agrees
 	}
+	wp.complete.check(&w, in, sa != nil)
+	if w.Rejected() && len(d.Rejections) == 0 && !wp.complete.noPSP {
+		w.Notes = append(w.Notes, noGrantNote(&w, in))
+	}
 	wp.patch(&w, d, pod)
 	return w
 }
 
-// requester is the identity that creates the workload's pods; a bare Pod's
-// creator is unknown, so only its service account counts.
+// requester is the identity that creates the workload's pods: the
+// controller's, or for a bare Pod the --pod-creator; zero when unknown.
 func (wp *workloadPlanner) requester(in *inventory.Workload) psp.Requester {
-	kind := in.CreatorKind()
-	if kind == "" || wp.opts.ControllerIdentity == "" {
+	kind, mode := in.CreatorKind(), wp.opts.ControllerIdentity
+	if kind == "" {
+		kind, mode = in.Kind, wp.opts.PodCreator
+	}
+	if mode == "" {
 		return psp.Requester{}
 	}
-	r, err := psp.ControllerIdentity(kind, wp.opts.ControllerIdentity)
+	r, err := psp.ControllerIdentity(kind, mode)
 	if err != nil {
 		return psp.Requester{}
 	}
 	return r
+}
+
+// authorized is whether the workload's pods may use a PSP: their service
+// account may, or their creator. A bare Pod whose creator is not named
+// but whose kubernetes.io/psp annotation names the PSP that admitted it is
+// taken as allowed to use that PSP: its creator or service account was.
+func (wp *workloadPlanner) authorized(w *Workload, in *inventory.Workload, serviceAccount string) func(string) bool {
+	allowed := wp.auth.ForPod(in.Namespace, serviceAccount, w.requester)
+	if in.CreatorKind() != "" || wp.opts.PodCreator != "" || in.AdmittedBy == "" {
+		return allowed
+	}
+	w.Notes = append(w.Notes, fmt.Sprintf("its creator is unknown (--pod-creator names it): taken as allowed to use PSP %s, as its kubernetes.io/psp annotation says", in.AdmittedBy))
+	return func(name string) bool { return name == in.AdmittedBy || allowed(name) }
+}
+
+// noGrantNote says why a workload no PSP was even tried for is rejected.
+func noGrantNote(w *Workload, in *inventory.Workload) string {
+	var who []string
+	if w.ServiceAccount != "" {
+		who = append(who, "its service account "+w.Namespace+"/"+w.ServiceAccount)
+	}
+	if w.Requester != "" {
+		who = append(who, "its creator "+w.Requester)
+	}
+	note := "no PSP of the input may be used by " + strings.Join(who, " or ")
+	if len(who) == 0 {
+		note = "no PSP of the input may be used for it: it has no service account"
+	}
+	if in.CreatorKind() == "" && w.Requester == "" {
+		note += " (its creator is unknown)"
+	}
+	return note
 }
 
 func authorizedRejections(d psp.Decision) []Rejection {

@@ -30,11 +30,15 @@ type PatchResults struct {
 	ToLevel    api.Level     `json:"toLevel,omitempty"`
 	OutputDir  string        `json:"outputDir"`
 	Workloads  []PatchResult `json:"workloads"`
+	// Incomplete is the plan's: what the patches rest on that the input
+	// lacks (a workload whose admitting PSP is unknown gets no patch of
+	// what that PSP injected).
+	Incomplete []plan.Incomplete `json:"incomplete,omitempty"`
 }
 
 // Patches renders what the patch command changed per workload.
 func Patches(w io.Writer, f Format, p *plan.Plan, outputDir string) error {
-	res := PatchResults{PSSVersion: p.PSSVersion, ToLevel: p.ToLevel, OutputDir: outputDir, Workloads: []PatchResult{}}
+	res := PatchResults{PSSVersion: p.PSSVersion, ToLevel: p.ToLevel, OutputDir: outputDir, Workloads: []PatchResult{}, Incomplete: p.Incomplete}
 	for i := range p.Workloads {
 		wl := &p.Workloads[i]
 		changes := wl.Patch.Changes
@@ -51,6 +55,10 @@ func Patches(w io.Writer, f Format, p *plan.Plan, outputDir string) error {
 		return writeData(w, f, res)
 	}
 	ew := &errWriter{w: w}
+	if len(res.Incomplete) > 0 {
+		textIncomplete(ew, res.Incomplete)
+		ew.printf("\n")
+	}
 	for _, r := range res.Workloads {
 		ew.printf("%s %s/%s -> %s: %d change(s), %d unfixable, level after patch %s\n",
 			r.Kind, r.Namespace, r.Name, r.Output, len(r.Changes), len(r.Unfixable), r.LevelAfterPatch)

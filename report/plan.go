@@ -56,7 +56,8 @@ func planText(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	ew.printf("Migration plan for kube-apiserver %s (%s): %d workloads in %d namespaces, %d PodSecurityPolicies, Pod Security Standards %s\n",
 		p.Target, targetFrom(p.Target.From), len(p.Workloads), len(p.Namespaces), len(p.Policies), p.PSSVersion)
 	if len(p.Incomplete) > 0 {
-		ew.printf("\nINCOMPLETE: %s\n", strings.Join(p.Incomplete, "; "))
+		ew.printf("\n")
+		textIncomplete(ew, p.Incomplete)
 	}
 	textPolicies(ew, p)
 	textNamespaces(ew, p)
@@ -68,6 +69,50 @@ func planText(w io.Writer, p *plan.Plan, changes []FileChange) error {
 		}
 	}
 	return ew.err
+}
+
+// splitIncomplete separates the messages about the whole plan from those
+// about one namespace or workload.
+func splitIncomplete(list []plan.Incomplete) (whole, scoped []string) {
+	for _, m := range list {
+		if m.Namespace == "" && m.Workload == "" {
+			whole = append(whole, m.Message)
+		} else {
+			scoped = append(scoped, m.Message)
+		}
+	}
+	return whole, scoped
+}
+
+const incompleteFooter = "no namespace gets an enforce label from an answer that rests on these: audit and warn only"
+
+// textIncomplete is the INCOMPLETE block: what concerns the whole plan on
+// its first line, then each namespace's and workload's missing piece.
+func textIncomplete(ew *errWriter, list []plan.Incomplete) {
+	whole, scoped := splitIncomplete(list)
+	if len(whole) == 0 {
+		whole = []string{"the input lacks what these answers rest on"}
+	}
+	ew.printf("INCOMPLETE: %s\n", strings.Join(whole, "; "))
+	for _, m := range scoped {
+		ew.printf("  - %s\n", m)
+	}
+	ew.printf("  (%s)\n", incompleteFooter)
+}
+
+func mdIncomplete(ew *errWriter, list []plan.Incomplete) {
+	if len(list) == 0 {
+		return
+	}
+	whole, scoped := splitIncomplete(list)
+	if len(whole) == 0 {
+		whole = []string{"the input lacks what these answers rest on"}
+	}
+	ew.printf("> **Incomplete:** %s\n>\n", mdEscape(strings.Join(whole, "; ")))
+	for _, m := range scoped {
+		ew.printf("> - %s\n", mdEscape(m))
+	}
+	ew.printf("> - _%s_\n\n", incompleteFooter)
 }
 
 func textPolicies(ew *errWriter, p *plan.Plan) {
@@ -88,7 +133,7 @@ func textNamespaces(ew *errWriter, p *plan.Plan) {
 	for i := range p.Namespaces {
 		ns := &p.Namespaces[i]
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", ns.Name, labelOr(ns, pss.Enforce), labelOr(ns, pss.Warn),
-			ns.PSPLevel, ns.WorkloadLevel, ns.Workloads, strings.Join(ns.Policies, ","))
+			orDash(string(ns.PSPLevel)), ns.WorkloadLevel, ns.Workloads, strings.Join(ns.Policies, ","))
 	}
 	ew.flush(tw)
 	for i := range p.Namespaces {
@@ -158,10 +203,14 @@ func textWorkloads(ew *errWriter, p *plan.Plan) {
 
 func admittedText(w *plan.Workload) string {
 	switch {
+	case w.Unknown():
+		return "UNKNOWN"
 	case w.Rejected():
 		return "REJECTED"
 	case w.AnnotationAgrees != nil && !*w.AnnotationAgrees:
 		return w.AdmittedBy + " (annotation says " + w.Annotation + ")"
+	case len(w.Incomplete) > 0:
+		return w.AdmittedBy + " (incomplete)"
 	}
 	return w.AdmittedBy
 }
@@ -178,10 +227,17 @@ func unfixableChecks(u []patch.Unfixable) string {
 }
 
 func textWorkloadDetail(ew *errWriter, w *plan.Workload) {
-	if len(w.Patch.Changes)+len(w.Unfixable)+len(w.Rejections) == 0 && (w.AnnotationAgrees == nil || *w.AnnotationAgrees) {
+	own := ownReasons(w)
+	if len(w.Patch.Changes)+len(w.Unfixable)+len(w.Rejections)+len(w.Notes)+len(own) == 0 && (w.AnnotationAgrees == nil || *w.AnnotationAgrees) {
 		return
 	}
 	ew.printf("\n  %s (%s)\n", w.Ref(), w.Source.String())
+	if len(own) > 0 {
+		ew.printf("    incomplete: %s (see INCOMPLETE above)\n", strings.Join(own, ", "))
+	}
+	for _, n := range w.Notes {
+		ew.printf("    note: %s\n", n)
+	}
 	if w.AnnotationAgrees != nil && !*w.AnnotationAgrees {
 		ew.printf("    the pod's kubernetes.io/psp annotation says %s, the simulation says %s: the input's RBAC or PSPs are incomplete\n", w.Annotation, orDash(w.AdmittedBy))
 	}
@@ -197,6 +253,18 @@ func textWorkloadDetail(ew *errWriter, w *plan.Workload) {
 	for _, u := range w.Unfixable {
 		ew.printf("    cannot fix %s: %s\n", u.Check, u.Message)
 	}
+}
+
+// ownReasons are the reasons the workload is incomplete besides those of
+// the whole plan, which the INCOMPLETE block says once.
+func ownReasons(w *plan.Workload) []string {
+	var out []string
+	for _, r := range w.Incomplete {
+		if r != plan.ReasonClusterRead && r != plan.ReasonNoPSP {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func orDash(s string) string {
@@ -232,13 +300,11 @@ func valueText(v any) string {
 func planMarkdown(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	ew := &errWriter{w: w}
 	ew.printf("# Pod Security migration plan (%s)\n\nFor kube-apiserver %s (%s).\n\n", p.PSSVersion, p.Target, targetFrom(p.Target.From))
-	if len(p.Incomplete) > 0 {
-		ew.printf("> **Incomplete:** %s\n\n", mdEscape(strings.Join(p.Incomplete, "; ")))
-	}
+	mdIncomplete(ew, p.Incomplete)
 	ew.printf("## Namespaces\n\n| namespace | enforce | audit/warn | PSP level | workload level | workloads | notes |\n|---|---|---|---|---|---|---|\n")
 	for i := range p.Namespaces {
 		ns := &p.Namespaces[i]
-		ew.printf("| `%s` | %s | %s | %s | %s | %d | %s |\n", ns.Name, labelOr(ns, pss.Enforce), labelOr(ns, pss.Warn), ns.PSPLevel,
+		ew.printf("| `%s` | %s | %s | %s | %s | %d | %s |\n", ns.Name, labelOr(ns, pss.Enforce), labelOr(ns, pss.Warn), orDash(string(ns.PSPLevel)),
 			ns.WorkloadLevel, ns.Workloads, mdEscape(strings.Join(ns.Notes, "; ")))
 	}
 	ew.printf("\n## Workloads\n\n| workload | admitted by | mutated | changes | level (as written → patched) | unfixable |\n|---|---|---|---|---|---|\n")

@@ -45,6 +45,23 @@ func (t Target) MarshalJSON() ([]byte, error) {
 	}{t.Version.String(), t.From})
 }
 
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *Target) UnmarshalJSON(data []byte) error {
+	var raw struct {
+		Version string `json:"version"`
+		From    string `json:"from"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	v, err := api.ParseVersion(raw.Version)
+	if err != nil {
+		return fmt.Errorf("target version: %w", err)
+	}
+	t.Version, t.From = v, raw.From
+	return nil
+}
+
 // Default is the target of plain files: the newest version this build
 // knows.
 func Default() Target { return Target{Version: pss.NewestVersion(), From: FromDefault} }

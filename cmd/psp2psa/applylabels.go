@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/psp2psa/psp2psa/nslabels"
 	"github.com/psp2psa/psp2psa/plan"
@@ -58,9 +59,12 @@ func (c *applyLabelsCmd) Run(g *Globals) error {
 		return err
 	}
 	p := plan.Build(in.plan, opts)
-	if c.Apply && len(in.incomplete) > 0 {
+	incomplete := incompleteMessages(p)
+	if c.Apply && len(incomplete) > 0 {
+		// The plan's own record of what it lacks, wherever the input came
+		// from: the cluster, a snapshot by any path, or manifests.
 		printProblems(g, nil, in.warnings)
-		return usageError(fmt.Errorf("the plan is incomplete, so --apply is refused (plan from manifests or a complete snapshot): %v", in.incomplete))
+		return usageError(fmt.Errorf("the plan is incomplete, so --apply is refused (plan from input that holds what is missing): %s", strings.Join(incomplete, "; ")))
 	}
 	labeler, err := nslabels.NewLabeler(cfg)
 	if err != nil {
@@ -70,7 +74,7 @@ func (c *applyLabelsCmd) Run(g *Globals) error {
 	defer stop()
 	targets, skipped := nslabels.Targets(p)
 	r := labeler.Run(ctx, targets, nslabels.Options{Overwrite: c.Overwrite, Apply: c.Apply, HoldOnWarnings: c.FailOnWarnings})
-	r.Cluster, r.Skipped, r.Incomplete = name, skipped, in.incomplete
+	r.Cluster, r.Skipped, r.Incomplete = name, skipped, incomplete
 	if err := report.Labels(g.stdout, g.format(), r); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
@@ -91,6 +95,14 @@ func (c *applyLabelsCmd) inputs(g *Globals) (*inputs, error) {
 		return readInputs(g, paths, c.Namespace), nil
 	}
 	return clusterInputs(g, &clusterFlags{Kubeconfig: c.Kubeconfig, Context: c.Context, AllNamespaces: c.AllNamespaces}, c.Namespace)
+}
+
+func incompleteMessages(p *plan.Plan) []string {
+	out := make([]string, 0, len(p.Incomplete))
+	for _, m := range p.Incomplete {
+		out = append(out, m.Message)
+	}
+	return out
 }
 
 // labelsOutcome turns the report into the exit code: a failed namespace

@@ -112,6 +112,38 @@ func TestApplyLabelsCLIV137(t *testing.T) {
 		}
 	})
 
+	t.Run("a snapshot of the 1.37 cluster: incomplete however it is read, so dry run only", func(t *testing.T) {
+		rv := resourceVersion(t, admin, ns)
+		snap := runCLI(t, "", "snapshot", "--kubeconfig", c.KubeconfigPath(), "-n", ns)
+		if snap.code != exitOK {
+			t.Fatalf("snapshot: exit %d: %s", snap.code, snap.stderr)
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "after-upgrade.yaml"), []byte(snap.stdout), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for name, in := range map[string]struct {
+			stdin string
+			path  string
+		}{"in a directory": {"", dir}, "on stdin": {snap.stdout, "-"}} {
+			r := runCLI(t, in.stdin, "apply-labels", "--kubeconfig", c.KubeconfigPath(), "-n", ns, "-o", "json", in.path)
+			var rep nslabels.Report
+			if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitOK {
+				t.Fatalf("%s: exit %d, report %v: %s%s", name, r.code, err, r.stdout, r.stderr)
+			}
+			if !strings.Contains(strings.Join(rep.Incomplete, "\n"), "podsecuritypolicies: not served by this cluster (v1.37.2)") {
+				t.Errorf("%s: incomplete %q", name, rep.Incomplete)
+			}
+			r = runCLI(t, in.stdin, "apply-labels", "--kubeconfig", c.KubeconfigPath(), "-n", ns, "--apply", in.path)
+			if r.code != exitInput || !strings.Contains(r.stderr, "--apply is refused") {
+				t.Errorf("%s: --apply: exit %d, want %d: %s", name, r.code, exitInput, r.stderr)
+			}
+		}
+		if got := resourceVersion(t, admin, ns); got != rv {
+			t.Errorf("namespace changed: resourceVersion %s -> %s", rv, got)
+		}
+	})
+
 	t.Run("a user who may not patch fails with exit 1", func(t *testing.T) {
 		r := runCLI(t, "", "apply-labels", "--kubeconfig", c.KubeconfigPath(), "--context", testcluster.LimitedContext,
 			"-n", ns, "-o", "json", labelsFixture)

@@ -131,7 +131,10 @@ func clusterInputs(g *Globals, f *clusterFlags, namespace string) (*inputs, erro
 		return nil, err
 	}
 	in := inputsOf(r.Documents, nil, "")
-	in.incomplete = r.Incomplete
+	// What the read missed goes where a snapshot's record of it goes, so
+	// that a plan from the cluster and one from its snapshot are one.
+	inv := in.plan.Inventory
+	inv.Incomplete = append(inv.Incomplete, r.Incomplete...)
 	in.serverVersion, in.versionFrom = r.ServerVersion, target.FromCluster
 	for _, w := range r.Warnings {
 		in.warnings = append(in.warnings, errors.New(w))
@@ -179,27 +182,5 @@ func printClusterRead(g *Globals, read *clusterRead) {
 	}
 	for _, m := range read.Warnings {
 		fmt.Fprintf(g.stderr, "warning: %s\n", m)
-	}
-}
-
-// addSnapshotNotes carries what a snapshot among the paths records as
-// incomplete, and its warnings, into the inputs: a plan from a snapshot of
-// an incomplete read must say so as the plan from the cluster did.
-// Unreadable files were already reported by the manifest reader.
-func (in *inputs) addSnapshotNotes(paths []string) {
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			continue
-		}
-		h, ok, _ := cluster.ReadHeader(f)
-		f.Close()
-		if !ok {
-			continue
-		}
-		in.incomplete = append(in.incomplete, h.Incomplete...)
-		for _, w := range h.Warnings {
-			in.warnings = append(in.warnings, errors.New(w))
-		}
 	}
 }

@@ -51,6 +51,26 @@ func TestPlanFromClusterAndSnapshotCLIV124(t *testing.T) {
 			t.Fatalf("plan: exit %d: %s", r.code, r.stderr)
 		}
 	}
+	// With no version flag the plan is for the cluster it came from: a
+	// 1.24 server, which a v1.37 pin would pin to nothing.
+	for what, r := range map[string]struct{ out, from string }{
+		"live": {live.stdout, "cluster"}, "--from-snapshot": {byFlag.stdout, "snapshot"}, "SNAPSHOT": {byPath.stdout, "snapshot"},
+	} {
+		var p plan.Plan
+		if err := json.Unmarshal([]byte(r.out), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Target.String() != "v1.24" || p.Target.From != r.from || p.PSSVersion != "v1.24" {
+			t.Errorf("plan %s: target %s from %q, PSS %s; want v1.24 from %q, PSS v1.24", what, p.Target, p.Target.From, p.PSSVersion, r.from)
+		}
+		for _, ns := range p.Namespaces {
+			for key, value := range ns.Labels {
+				if strings.HasSuffix(key, "-version") && value != "v1.24" {
+					t.Errorf("plan %s: %s: %s=%s, want v1.24", what, ns.Name, key, value)
+				}
+			}
+		}
+	}
 	want := withoutSources(t, live.stdout)
 	samePlan(t, "plan --from-snapshot", withoutSources(t, byFlag.stdout), want)
 	samePlan(t, "plan SNAPSHOT", withoutSources(t, byPath.stdout), want)
@@ -78,6 +98,32 @@ func TestPlanFromClusterAndSnapshotCLIV124(t *testing.T) {
 		}
 	})
 
+	t.Run("a bare pod admitted on its creator's grant alone", func(t *testing.T) {
+		ns := creatorOnlyPod(t, c, admin, pspName)
+		read := runCLI(t, "", "plan", "--kubeconfig", kc, "-n", ns, "-o", "json")
+		if read.code != exitOK {
+			t.Fatalf("exit %d: %s", read.code, read.stderr)
+		}
+		// Its service account may use no PSP; its kubernetes.io/psp
+		// annotation says what its creator could.
+		w := findWorkload(t, read.stdout, "Pod", ns, "web")
+		if w.AdmittedBy != pspName || len(w.Incomplete) > 0 || len(w.Notes) != 1 || !strings.Contains(w.Notes[0], "as its kubernetes.io/psp annotation says") {
+			t.Errorf("pod web: admitted by %q, incomplete %q, notes %q", w.AdmittedBy, w.Incomplete, w.Notes)
+		}
+		named := runCLI(t, "", "plan", "--kubeconfig", kc, "-n", ns, "--pod-creator", "user:psp2psa-limited", "-o", "json")
+		if w := findWorkload(t, named.stdout, "Pod", ns, "web"); w.AdmittedBy != pspName || w.Requester != "psp2psa-limited" || len(w.Incomplete) > 0 {
+			t.Errorf("--pod-creator: admitted by %q, requester %q, incomplete %q", w.AdmittedBy, w.Requester, w.Incomplete)
+		}
+		// Named as created by a user without a grant, the pod is one no
+		// subject of the namespace may admit: its grants are what the
+		// input lacks, so the answer is unknown, not a rejection.
+		other := runCLI(t, "", "plan", "--kubeconfig", kc, "-n", ns, "--pod-creator", "user:someone-else", "-o", "json")
+		if w := findWorkload(t, other.stdout, "Pod", ns, "web"); !w.Unknown() || !slices.Equal(w.Incomplete, []string{plan.ReasonNoUseGrant}) ||
+			w.AnnotationAgrees == nil || *w.AnnotationAgrees {
+			t.Errorf("created by a user without a grant: admitted by %q, incomplete %q; want unknown (no-use-grant), the annotation disagreeing", w.AdmittedBy, w.Incomplete)
+		}
+	})
+
 	t.Run("convert reads the cluster's PSPs", func(t *testing.T) {
 		r := runCLI(t, "", "convert", "--kubeconfig", kc, "-o", "json")
 		var res struct{ Policies []struct{ Name string } }
@@ -102,8 +148,8 @@ func TestPlanFromClusterAndSnapshotCLIV124(t *testing.T) {
 			"rbac.authorization.k8s.io/v1 roles: forbidden",
 			"rbac.authorization.k8s.io/v1 rolebindings: forbidden",
 		}
-		if !slices.Equal(p.Incomplete, want) {
-			t.Errorf("incomplete %q, want %q", p.Incomplete, want)
+		if got := clusterReadMessages(p.Incomplete); !slices.Equal(got, want) {
+			t.Errorf("incomplete (cluster read) %q, want %q", got, want)
 		}
 		if !strings.Contains(r.stderr, "warning: cannot read rbac.authorization.k8s.io/v1 roles: ") {
 			t.Errorf("stderr lacks the reason:\n%s", r.stderr)
@@ -210,6 +256,43 @@ func admittedPod(t *testing.T, c *testcluster.Cluster, admin kubernetes.Interfac
 	return ns, pspName
 }
 
+// creatorOnlyPod makes a namespace where only the limited user may use
+// the PSP, not the service accounts, and has the user create pod "web".
+func creatorOnlyPod(t *testing.T, c *testcluster.Cluster, admin kubernetes.Interface, pspName string) string {
+	t.Helper()
+	ctx := context.Background()
+	ns := testcluster.UniqueName("creator")
+	must(t, "create namespace", func() error {
+		_, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		return err
+	})
+	must(t, "create service account", func() error {
+		_, err := admin.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
+		return err
+	})
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "psp"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}, ResourceNames: []string{pspName}},
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create"}},
+	}}
+	must(t, "create Role", func() error { _, err := admin.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); return err })
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "psp"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "psp"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "psp2psa-limited"}},
+	}
+	must(t, "create RoleBinding", func() error {
+		_, err := admin.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{})
+		return err
+	})
+	waitAllowed(t, admin, "psp2psa-limited", authorizationv1.ResourceAttributes{Namespace: ns, Verb: "use", Group: "policy", Resource: "podsecuritypolicies", Name: pspName})
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}}}
+	got, err := kubernetes.NewForConfigOrDie(c.LimitedConfig()).CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil || got.Annotations["kubernetes.io/psp"] != pspName {
+		t.Fatalf("create pod as the limited user: %v (annotations %v)", err, got.GetAnnotations())
+	}
+	return ns
+}
+
 // userWithoutRBAC returns a kubeconfig of a fresh user bound to the
 // shipped reader role minus its RBAC rule.
 func userWithoutRBAC(t *testing.T, c *testcluster.Cluster, admin kubernetes.Interface) string {
@@ -270,7 +353,8 @@ func checkSnapshotFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(string(raw), "# psp2psa snapshot of admin (Kubernetes v1.24.17), all namespaces, taken ") ||
-		!strings.Contains(string(raw), "\napiVersion: v1\nkind: List\nitems:\n- ") {
+		!strings.Contains(string(raw), "\napiVersion: v1\nkind: List\nmetadata:\n  annotations:\n    psp2psa.io/cluster: admin\n") ||
+		!strings.Contains(string(raw), "\nitems:\n- ") {
 		t.Errorf("snapshot does not start as a snapshot:\n%.400s", raw)
 	}
 	if strings.Contains(string(raw), "managedFields") || strings.Contains(string(raw), "kind: Secret\n") {
@@ -301,6 +385,13 @@ func withoutSources(t *testing.T, planJSON string) string {
 		}
 	}
 	drop(v)
+	// Where the target version came from differs (the cluster, the
+	// snapshot); the version itself must not.
+	if m, ok := v.(map[string]any); ok {
+		if target, ok := m["target"].(map[string]any); ok {
+			delete(target, "from")
+		}
+	}
 	out, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -328,6 +419,18 @@ func findWorkload(t *testing.T, planJSON, kind, ns, name string) plan.Workload {
 	}
 	t.Fatalf("no %s %s/%s in the plan", kind, ns, name)
 	return plan.Workload{}
+}
+
+// clusterReadMessages are the messages of what the read of the cluster
+// could not see, in order.
+func clusterReadMessages(list []plan.Incomplete) []string {
+	var out []string
+	for _, m := range list {
+		if m.Reason == plan.ReasonClusterRead {
+			out = append(out, m.Message)
+		}
+	}
+	return out
 }
 
 func must(t *testing.T, what string, f func() error) {

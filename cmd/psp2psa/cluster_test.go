@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/psp2psa/psp2psa/cluster"
+	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/plan"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -79,29 +85,106 @@ func TestKubeconfigFromEnvironment(t *testing.T) {
 
 // TestPlanFromCommittedSnapshot plans from the snapshot of a 1.24 cluster
 // holding the demo (testdata/cluster, rewritten by go test ./cluster
-// -update): no cluster is contacted, and the header's notes come back.
+// -update): no cluster is contacted, and what its List records comes back.
 func TestPlanFromCommittedSnapshot(t *testing.T) {
 	t.Setenv("KUBECONFIG", unreachableKubeconfig(t, "must-not-be-read"))
 	snapshot := "../../testdata/cluster/demo-snapshot.yaml"
-	r := runCLI(t, "", "plan", "--from-snapshot", snapshot, "-o", "json")
-	if r.code != exitOK {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "demo-snapshot.yaml"), string(mustRead(t, snapshot)))
+	for _, c := range []struct {
+		name, stdin string
+		args        []string
+	}{
+		{"--from-snapshot", "", []string{"--from-snapshot", snapshot}},
+		{"in a directory", "", []string{dir}},
+		{"on stdin", string(mustRead(t, snapshot)), []string{"-"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := runCLI(t, c.stdin, append([]string{"plan", "-o", "json"}, c.args...)...)
+			if r.code != exitOK {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			var p struct {
+				Workloads  []struct{ Namespace, Name, AdmittedBy string }
+				Warnings   []struct{ Message string }
+				Incomplete []struct{ Reason, Message string }
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Workloads) != 8 || len(p.Incomplete) != 0 {
+				t.Errorf("%d workloads (want the demo's 8), incomplete %q", len(p.Workloads), p.Incomplete)
+			}
+			if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0].Message, "PodSecurityPolicy is deprecated") {
+				t.Errorf("warnings %+v: want the server's warning recorded on the snapshot", p.Warnings)
+			}
+			if !strings.Contains(r.stderr, "warning: the server warns: policy/v1beta1 PodSecurityPolicy is deprecated") {
+				t.Errorf("stderr:\n%s", r.stderr)
+			}
+		})
 	}
-	var p struct {
-		Workloads  []struct{ Namespace, Name, AdmittedBy string }
-		Warnings   []struct{ Message string }
-		Incomplete []string
+}
+
+// incompleteSnapshot writes, with the snapshot writer, the demo as read by
+// a user who could not list RoleBindings, into a directory of its own.
+func incompleteSnapshot(t *testing.T) (dir, file string) {
+	t.Helper()
+	docs, errs := manifest.Read([]string{demo}, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+	res := &cluster.Result{Documents: docs, ServerVersion: "v1.24.17", Incomplete: []string{"rbac.authorization.k8s.io/v1 rolebindings: forbidden"}}
+	var buf bytes.Buffer
+	if err := (&cluster.Snapshot{Result: res, Cluster: "prod", Taken: time.Now()}).Write(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Workloads) != 8 || len(p.Incomplete) != 0 {
-		t.Errorf("%d workloads (want the demo's 8), incomplete %q", len(p.Workloads), p.Incomplete)
+	dir = t.TempDir()
+	file = filepath.Join(dir, "prod.yaml")
+	write(t, file, buf.String())
+	return dir, file
+}
+
+// TestIncompleteSnapshotAnyWayItIsRead: a snapshot records what its read
+// missed on its List, so the plan says so whether the snapshot is named,
+// inside a directory or on standard input, and apply-labels --apply
+// refuses before any cluster is contacted.
+func TestIncompleteSnapshotAnyWayItIsRead(t *testing.T) {
+	dir, file := incompleteSnapshot(t)
+	data := string(mustRead(t, file))
+	kubeconfig := unreachableKubeconfig(t, "must-not-be-labelled")
+	for _, c := range []struct {
+		name, stdin string
+		args        []string
+	}{
+		{"--from-snapshot", "", []string{"--from-snapshot", file}},
+		{"in a directory", "", []string{dir}},
+		{"on stdin", data, []string{"-"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := runCLI(t, c.stdin, append([]string{"plan", "-o", "json"}, c.args...)...)
+			var p plan.Plan
+			if err := json.Unmarshal([]byte(r.stdout), &p); err != nil || r.code != exitOK {
+				t.Fatalf("exit %d, %v: %s", r.code, err, r.stderr)
+			}
+			want := plan.Incomplete{Reason: plan.ReasonClusterRead, Message: "rbac.authorization.k8s.io/v1 rolebindings: forbidden"}
+			if len(p.Incomplete) != 1 || p.Incomplete[0] != want {
+				t.Errorf("incomplete %+v, want %+v", p.Incomplete, want)
+			}
+			for _, ns := range p.Namespaces {
+				if _, ok := ns.Labels["pod-security.kubernetes.io/enforce"]; ok || ns.Enforce != "" {
+					t.Errorf("%s: enforce %q, labels %v: want none from an incomplete read", ns.Name, ns.Enforce, ns.Labels)
+				}
+			}
+			r = runCLI(t, c.stdin, append([]string{"apply-labels", "--apply", "--kubeconfig", kubeconfig}, c.args...)...)
+			if r.code != exitInput || !strings.Contains(r.stderr, "the plan is incomplete, so --apply is refused") ||
+				!strings.Contains(r.stderr, "rbac.authorization.k8s.io/v1 rolebindings: forbidden") || r.stdout != "" {
+				t.Errorf("apply-labels --apply: exit %d, want %d refused before the cluster\nstdout: %s\nstderr: %s", r.code, exitInput, r.stdout, r.stderr)
+			}
+		})
 	}
-	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0].Message, "PodSecurityPolicy is deprecated") {
-		t.Errorf("warnings %+v: want the server's warning recorded in the header", p.Warnings)
-	}
-	if !strings.Contains(r.stderr, "warning: the server warns: policy/v1beta1 PodSecurityPolicy is deprecated") {
-		t.Errorf("stderr:\n%s", r.stderr)
+	// The same guard lets a complete plan through, to the cluster.
+	r := runCLI(t, "", "apply-labels", "--apply", "--kubeconfig", kubeconfig, demo)
+	if r.code != exitError || strings.Contains(r.stderr, "--apply is refused") {
+		t.Errorf("a complete plan: exit %d, want %d from the unreachable cluster: %s", r.code, exitError, r.stderr)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/psp"
+	"github.com/psp2psa/psp2psa/target"
 )
 
 // inputs is everything read from the command line's paths, or from the
@@ -19,8 +20,6 @@ type inputs struct {
 	skipped  map[string]int
 	problems []error
 	warnings []error
-	// incomplete names what a cluster read could not see (plan.Incomplete).
-	incomplete []string
 	// serverVersion is the cluster's version where the input tells it (a
 	// live cluster, a snapshot), and versionFrom says which
 	// (target.FromCluster, target.FromSnapshot).
@@ -33,12 +32,12 @@ func readInputs(g *Globals, paths []string, namespace string) *inputs {
 	docs, readErrs := manifest.Read(paths, g.stdin)
 	in := inputsOf(docs, readErrs, namespace)
 	in.warnings = append(in.warnings, emptyInputs(paths, docs, readErrs)...)
-	in.addSnapshotNotes(paths)
 	return in
 }
 
 // inputsOf sorts documents, wherever they were read, into PSPs and the
-// inventory.
+// inventory. What a snapshot among them records about its read (what it
+// could not see, its warnings) comes with them: the inventory has it.
 func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inputs {
 	load := psp.FromDocuments(docs)
 	inv, invErrs := inventory.FromDocuments(docs, namespace)
@@ -47,6 +46,12 @@ func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inp
 		plan:     plan.Input{Policies: load.Policies, Inventory: inv},
 		skipped:  inv.Unknown,
 		warnings: load.Warnings,
+	}
+	for _, w := range inv.Warnings {
+		in.warnings = append(in.warnings, errors.New(w))
+	}
+	if inv.ServerVersion != "" {
+		in.serverVersion, in.versionFrom = inv.ServerVersion, target.FromSnapshot
 	}
 	in.problems = append(append(in.problems, readErrs...), load.Errors...)
 	for _, err := range invErrs {

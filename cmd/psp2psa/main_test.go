@@ -141,6 +141,9 @@ func TestExitCodes(t *testing.T) {
 		{"a workload read twice is planned once, with a warning", []string{"plan", "-o", "json", demo, demo + "/shop.yaml"}, exitOK,
 			[]string{"warning:", "duplicate object"}, []string{`"name": "frontend"`}},
 		{"plan with a bad controller identity", []string{"plan", "--controller-identity", "robot", demo}, exitInput, []string{"robot"}, nil},
+		{"a pod creator is a literal identity", []string{"plan", "--pod-creator", "serviceaccounts", demo}, exitInput,
+			[]string{`--pod-creator "serviceaccounts": want user:NAME or sa:NAMESPACE:NAME`}, nil},
+		{"a pod creator with no name", []string{"plan", "--pod-creator", "user:", demo}, exitInput, []string{"--pod-creator"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -187,11 +190,16 @@ func TestGoldens(t *testing.T) {
 		{"convert-demo.md", []string{"convert", "-o", "markdown", demo}, exitOK},
 	}
 	if _, err := os.Stat(corpus); err == nil {
-		cases = append(cases, struct {
+		cases = append(cases, []struct {
 			file string
 			args []string
 			code int
-		}{"convert-corpus.json", []string{"convert", "-o", "json", corpus + "/psp"}, exitInput})
+		}{
+			{"convert-corpus.json", []string{"convert", "-o", "json", corpus + "/psp"}, exitInput},
+			// Workloads without their PSPs and RBAC: an incomplete plan.
+			{"plan-corpus-workloads.txt", []string{"plan", corpus + "/workloads"}, exitOK},
+			{"plan-corpus-workloads.md", []string{"plan", "-o", "markdown", corpus + "/workloads"}, exitOK},
+		}...)
 	} else {
 		requireShared(t)
 	}

@@ -20,6 +20,7 @@ type planFlags struct {
 	ToLevel             string `name:"to-level" enum:",privileged,baseline,restricted" default:"" help:"Also patch what this level needs where a securityContext change suffices."`
 	EmptyNamespaceLevel string `name:"empty-namespace-level" enum:"privileged,baseline,restricted" default:"baseline" help:"Level enforced on namespaces without workloads."`
 	ControllerIdentity  string `name:"controller-identity" default:"serviceaccounts" help:"Who creates controller-made pods: serviceaccounts (per-controller service accounts in kube-system, as with --use-service-account-credentials), manager (system:kube-controller-manager), user:NAME or sa:NAMESPACE:NAME."`
+	PodCreator          string `name:"pod-creator" placeholder:"user:NAME|sa:NS:NAME" help:"Who created the bare Pods (those no controller makes): user:NAME or sa:NAMESPACE:NAME. Without it a Pod's kubernetes.io/psp annotation is taken as its creator's grant, and a Pod without one rests on its service account's grants alone."`
 	IncludeSystem       bool   `name:"include-system" help:"Label kube-system, kube-public and kube-node-lease too."`
 	Overwrite           bool   `help:"Replace existing pod-security.kubernetes.io labels."`
 }
@@ -30,7 +31,7 @@ func (f *planFlags) options(g *Globals) (plan.Options, error) {
 	if _, _, err := g.versions("", ""); err != nil {
 		return plan.Options{}, err
 	}
-	opts := plan.Options{ControllerIdentity: f.ControllerIdentity, IncludeSystem: f.IncludeSystem, Overwrite: f.Overwrite}
+	opts := plan.Options{ControllerIdentity: f.ControllerIdentity, PodCreator: f.PodCreator, IncludeSystem: f.IncludeSystem, Overwrite: f.Overwrite}
 	var err error
 	if opts.EmptyNamespaceLevel, err = pss.ParseLevel(f.EmptyNamespaceLevel); err != nil {
 		return opts, levelFlag("empty-namespace-level", f.EmptyNamespaceLevel)
@@ -42,6 +43,13 @@ func (f *planFlags) options(g *Globals) (plan.Options, error) {
 	}
 	if _, err := psp.ControllerIdentity("Deployment", f.ControllerIdentity); err != nil && !errors.Is(err, psp.ErrNoController) {
 		return opts, usageError(fmt.Errorf("--controller-identity: %w", err))
+	}
+	if f.PodCreator != "" {
+		// A bare Pod has no controller, so only a literal identity names
+		// its creator.
+		if _, err := psp.ControllerIdentity("Pod", f.PodCreator); err != nil {
+			return opts, usageError(fmt.Errorf("--pod-creator %q: want user:NAME or sa:NAMESPACE:NAME", f.PodCreator))
+		}
 	}
 	return opts, nil
 }
@@ -98,7 +106,6 @@ func (c *planCmd) Run(g *Globals) error {
 	}
 	p := plan.Build(in.plan, opts)
 	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
-	p.Incomplete = in.incomplete
 	files, err := c.files(g, p, in)
 	if err != nil {
 		return err
