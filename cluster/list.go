@@ -254,14 +254,8 @@ func (l *lister) listPages(ctx context.Context, ri dynamic.ResourceInterface, gv
 			docs, opts.Continue, p = nil, "", pageState{number: 1, promised: -1, total: -1}
 			continue
 		}
-		var bad *badPage
-		if errors.As(err, &bad) && bad.keepItems {
-			if docs, err = l.appendItems(docs, list, gv, &pageError{page: p.number, attempts: attempts, total: p.total, err: err}); err != nil {
-				return docs, err
-			}
-		}
 		if err != nil {
-			return docs, &pageError{page: p.number, attempts: attempts, total: p.total, err: err}
+			return l.keepGoodItems(docs, list, gv, &pageError{page: p.number, attempts: attempts, total: p.total, err: err})
 		}
 		if docs, err = l.appendItems(docs, list, gv, nil); err != nil {
 			return docs, err
@@ -274,6 +268,21 @@ func (l *lister) listPages(ctx context.Context, ri dynamic.ResourceInterface, gv
 		p = p.next(len(docs), remaining)
 		opts.Continue = next
 	}
+}
+
+// keepGoodItems adds the items of a page that failed only the reader's
+// count checks (they are good objects), and returns them with the page's
+// error; the server's count then gives the size of the whole list.
+func (l *lister) keepGoodItems(docs []manifest.Document, list *unstructured.UnstructuredList, gv schema.GroupVersion, pe *pageError) ([]manifest.Document, error) {
+	var bad *badPage
+	if !errors.As(pe.err, &bad) || !bad.keepItems {
+		return docs, pe
+	}
+	docs, err := l.appendItems(docs, list, gv, pe)
+	if remaining := list.GetRemainingItemCount(); remaining != nil {
+		pe.total = len(docs) + int(*remaining)
+	}
+	return docs, err
 }
 
 // appendItems turns the page's items into documents; failure is the
@@ -313,7 +322,7 @@ func (p pageState) next(read int, remaining *int64) pageState {
 // a list that ends only when the server's own count says it does.
 func (l *lister) checkPage(list *unstructured.UnstructuredList, gv schema.GroupVersion, p pageState) error {
 	if want := l.kind.kind + "List"; list.GetKind() != want || list.GetAPIVersion() != gv.String() {
-		return &badPage{reason: fmt.Sprintf("the server answered with a %s %s, not a %s %s",
+		return &badPage{reason: fmt.Sprintf("the server answered with %s %s instead of %s %s",
 			list.GetAPIVersion(), list.GetKind(), gv, want)}
 	}
 	for i := range list.Items {
@@ -340,8 +349,8 @@ func (l *lister) checkPage(list *unstructured.UnstructuredList, gv schema.GroupV
 // list's, so only a server or proxy that mixes kinds trips this.
 func (l *lister) checkItem(obj *unstructured.Unstructured, gv schema.GroupVersion) error {
 	if obj.GetKind() != l.kind.kind || obj.GetAPIVersion() != gv.String() {
-		return &badPage{reason: fmt.Sprintf("the server answered with %s %s %q among the %ss",
-			obj.GetAPIVersion(), obj.GetKind(), obj.GetName(), l.kind.kind)}
+		return &badPage{reason: fmt.Sprintf("the server answered with %s %s %q for %s %s",
+			obj.GetAPIVersion(), obj.GetKind(), obj.GetName(), gv, l.kind.kind)}
 	}
 	return nil
 }

@@ -230,7 +230,7 @@ func TestReadPageThatContradictsItsCountIsIncomplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"v1 serviceaccounts: page 1, after 3 attempts: the page has no continue token, yet the server says 2 more items remain (5 read)"}
+	want := []string{"v1 serviceaccounts: page 1, after 3 attempts: the page has no continue token, yet the server says 2 more items remain (5 of 7 read)"}
 	if !slices.Equal(res.Incomplete, want) {
 		t.Errorf("Incomplete = %q, want %q", res.Incomplete, want)
 	}
