@@ -149,17 +149,29 @@ func (l *lister) list(ctx context.Context) (outcome, error) {
 // AllowIncomplete an incomplete entry. A read cancelled by its caller
 // fails either way.
 func (l *lister) failed(ctx context.Context, gvr schema.GroupVersionResource, docs []manifest.Document, err error) (outcome, error) {
-	if ctx.Err() != nil && !errors.Is(context.Cause(ctx), ErrReadTimeout) {
+	timedOut := errors.Is(context.Cause(ctx), ErrReadTimeout)
+	if ctx.Err() != nil && !timedOut {
 		return outcome{}, fmt.Errorf("reading %s: %w", l.describe(gvr), err)
 	}
-	if errors.Is(context.Cause(ctx), ErrReadTimeout) && !errors.Is(err, ErrReadTimeout) {
+	if timedOut && !errors.Is(err, ErrReadTimeout) {
 		err = fmt.Errorf("%w (last attempt: %w)", context.Cause(ctx), err)
 	}
 	if !l.opts.AllowIncomplete {
-		return outcome{}, fmt.Errorf("reading %s: %w", l.describe(gvr), err)
+		return outcome{}, &KindError{What: l.describe(gvr), Err: err}
 	}
 	return outcome{docs: docs, version: gvr.GroupVersion().String(), missing: l.missing(gvr, docs, err)}, nil
 }
+
+// KindError is a kind that could not be read, after the retries; with
+// Options.AllowIncomplete it is an Incomplete entry instead.
+type KindError struct {
+	// What is the group/version and resource, e.g. "apps/v1 deployments".
+	What string
+	Err  error
+}
+
+func (e *KindError) Error() string { return "reading " + e.What + ": " + e.Err.Error() }
+func (e *KindError) Unwrap() error { return e.Err }
 
 // missing is the incomplete entry of a kind read in part: what, why, and
 // how much arrived.
