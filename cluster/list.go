@@ -154,7 +154,7 @@ func (l *lister) failed(ctx context.Context, gvr schema.GroupVersionResource, do
 		return outcome{}, fmt.Errorf("reading %s: %w", l.describe(gvr), err)
 	}
 	if timedOut && !errors.Is(err, ErrReadTimeout) {
-		err = fmt.Errorf("%w (last attempt: %w)", context.Cause(ctx), err)
+		err = &lastAttemptError{cause: context.Cause(ctx), last: err}
 	}
 	if !l.opts.AllowIncomplete {
 		return outcome{}, &KindError{What: l.describe(gvr), Err: err}
@@ -389,9 +389,9 @@ type pageError struct {
 
 func (e *pageError) Error() string {
 	if e.attempts > 1 {
-		return fmt.Sprintf("page %d, after %d attempts: %v", e.page, e.attempts, e.err)
+		return fmt.Sprintf("page %d, after %d attempts: %s", e.page, e.attempts, withoutURL(e.err))
 	}
-	return fmt.Sprintf("page %d: %v", e.page, e.err)
+	return fmt.Sprintf("page %d: %s", e.page, withoutURL(e.err))
 }
 
 func (e *pageError) Unwrap() error { return e.err }

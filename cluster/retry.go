@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -110,9 +111,29 @@ func (r *retrier) final(ctx context.Context, err error) error {
 		return err
 	}
 	if cause := context.Cause(ctx); !errors.Is(err, cause) {
-		return fmt.Errorf("%w (last attempt: %w)", cause, err)
+		return &lastAttemptError{cause: cause, last: err}
 	}
 	return err
+}
+
+// lastAttemptError is why a read ended, with the error of the request it
+// ended during.
+type lastAttemptError struct{ cause, last error }
+
+func (e *lastAttemptError) Error() string {
+	return fmt.Sprintf("%v (last attempt: %s)", e.cause, withoutURL(e.last))
+}
+
+func (e *lastAttemptError) Unwrap() []error { return []error{e.cause, e.last} }
+
+// withoutURL is an error's message without the "Get \"URL\": " that
+// net/http puts first: where in the list it failed is said already, and
+// the URL's continue token is a long opaque string.
+func withoutURL(err error) string {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err.Error()
+	}
+	return err.Error()
 }
 
 // transient reports whether a failed request is worth repeating.
