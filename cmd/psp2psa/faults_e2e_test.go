@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +48,8 @@ type cliFault struct {
 	// it unchecked.
 	requests int
 	within   time.Duration
+	// retry, when set, replaces the tests' short retry policy.
+	retry cluster.Retry
 }
 
 // TestSnapshotThroughFaultsCLIV124 runs `psp2psa snapshot` against a real
@@ -99,6 +102,14 @@ func TestSnapshotThroughFaultsCLIV124(t *testing.T) {
 			requests:   cleanRequests + 1,
 		},
 		{
+			name: "page 1 of another kind",
+			fault: &faultproxy.Fault{Name: "wrong kind", Match: page1, Do: faultproxy.Rewrite(func(list map[string]any) {
+				list["kind"] = "ReplicaSetList"
+			})},
+			incomplete: "apps/v1 deployments: page 1, after 4 attempts: the server answered with apps/v1 ReplicaSetList instead of apps/v1 DeploymentList (0 read)",
+			requests:   cleanRequests + 1,
+		},
+		{
 			name: "403 on Deployments", fault: &faultproxy.Fault{Name: "403", Match: page1, Do: faultproxy.Impersonate("psp2psa-limited")},
 			incomplete: "apps/v1 deployments: forbidden", requests: cleanRequests - 2,
 		},
@@ -121,11 +132,30 @@ func TestSnapshotThroughFaultsCLIV124(t *testing.T) {
 			code: exitError, stderr: "reading apps/v1 deployments: page 2: the read timeout passed (2s)", within: 10 * time.Second,
 		},
 	}
+	// Last, as a load balancer sees it: the apiserver killed as page 2 is
+	// asked for, and started again; the proxy answers 502 until it is
+	// back. A restart takes seconds, so this run waits longer.
+	restarted := make(chan error, 1)
+	var killed atomic.Bool
+	cases = append(cases, cliFault{
+		name: "apiserver killed and restarted as page 2 is asked for",
+		fault: &faultproxy.Fault{Name: "kill", Match: later, Times: 1, Do: faultproxy.Before(func() {
+			killed.Store(true)
+			c.KillAPIServer()
+			go func() { restarted <- c.StartAPIServer(context.Background()) }()
+		})},
+		retry:  cluster.Retry{Retries: 15, Backoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second},
+		within: time.Minute,
+	})
 	var report []string
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			proxy.Reset()
 			proxy.Inject(tc.fault)
+			if tc.retry.Retries > 0 {
+				defer func(r cluster.Retry) { readRetry = r }(readRetry)
+				readRetry = tc.retry
+			}
 			file := filepath.Join(dir, strings.NewReplacer(" ", "-", ",", "", "/", "-").Replace(tc.name)+".yaml")
 			start := time.Now()
 			r := runCLI(t, "", append([]string{"snapshot", "--kubeconfig", kc, "-f", file}, tc.args...)...)
@@ -149,6 +179,11 @@ func TestSnapshotThroughFaultsCLIV124(t *testing.T) {
 		})
 	}
 	t.Logf("snapshot runs per fault (a clean one makes %d requests):\n%s", cleanRequests, strings.Join(report, "\n"))
+	if killed.Load() {
+		if err := <-restarted; err != nil {
+			t.Fatalf("restarting the apiserver: %v", err)
+		}
+	}
 
 	t.Run("plan and apply-labels read through the same faults", func(t *testing.T) {
 		proxy.Reset()
