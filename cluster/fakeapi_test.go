@@ -25,6 +25,9 @@ type fakeAPI struct {
 	status map[string]int
 	// expireOnce fails the first request with a continue token with 410.
 	expireOnce map[string]bool
+	// dropContinue leaves the continue token out of the resource's
+	// pages, keeping remainingItemCount.
+	dropContinue map[string]bool
 	// warnings are sent as Warning headers on every list of the resource.
 	warnings map[string]string
 
@@ -111,11 +114,24 @@ func (f *fakeAPI) list(w http.ResponseWriter, r *http.Request, key string, items
 	}
 	meta := map[string]any{"resourceVersion": "1"}
 	if end < len(items) {
-		meta["continue"] = strconv.Itoa(end)
+		if !f.dropContinue[key] {
+			meta["continue"] = strconv.Itoa(end)
+		}
 		meta["remainingItemCount"] = len(items) - end
 	}
-	gv := key[:strings.LastIndex(key, "/")]
-	writeJSON(w, http.StatusOK, map[string]any{"apiVersion": gv, "kind": "List", "metadata": meta, "items": items[start:end]})
+	gv, plural := key[:strings.LastIndex(key, "/")], key[strings.LastIndex(key, "/")+1:]
+	writeJSON(w, http.StatusOK, map[string]any{"apiVersion": gv, "kind": listKind(plural), "metadata": meta, "items": items[start:end]})
+}
+
+// listKind is the kind of a list of plural, as a real server names it
+// ("DeploymentList").
+func listKind(plural string) string {
+	for _, r := range resources {
+		if r.plural == plural {
+			return r.kind + "List"
+		}
+	}
+	return "List"
 }
 
 // parsePath splits /api/v1/[namespaces/NS/]RES[/NAME] and the /apis/G/V
@@ -144,7 +160,8 @@ func parsePath(path string) (key, namespace, name string, ok bool) {
 }
 
 func withType(item map[string]any, key string) map[string]any {
-	out := map[string]any{"apiVersion": key[:strings.LastIndex(key, "/")], "kind": "Object"}
+	kind := strings.TrimSuffix(listKind(key[strings.LastIndex(key, "/")+1:]), "List")
+	out := map[string]any{"apiVersion": key[:strings.LastIndex(key, "/")], "kind": kind}
 	for k, v := range item {
 		out[k] = v
 	}

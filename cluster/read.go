@@ -10,12 +10,15 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
+	"time"
 
 	"github.com/psp2psa/psp2psa/manifest"
-	"k8s.io/client-go/discovery"
+	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 )
@@ -29,6 +32,9 @@ const (
 // ErrNamespaceNotFound is returned when Options.Namespace names a
 // namespace the cluster does not have.
 var ErrNamespaceNotFound = errors.New("namespace not found")
+
+// ErrReadTimeout is the cause of a read that ran past Options.Timeout.
+var ErrReadTimeout = errors.New("the read timeout passed")
 
 // Options are the choices of one Read.
 type Options struct {
@@ -48,6 +54,15 @@ type Options struct {
 	// Source is Source.File of every Document; default "cluster " and the
 	// server URL.
 	Source string
+	// Timeout bounds the whole read; 0 is none. Each single request is
+	// bounded by the rest.Config's Timeout.
+	Timeout time.Duration
+	// Retry is how requests that failed transiently are repeated.
+	Retry Retry
+	// AllowIncomplete makes a kind that still fails after the retries (or
+	// that the Timeout cut short) an Incomplete entry instead of an
+	// error, so that the rest is read.
+	AllowIncomplete bool
 }
 
 // Result is what Read found.
@@ -60,18 +75,27 @@ type Result struct {
 	// the server's message), PSP no longer being served, and the server's
 	// own warnings.
 	Warnings []string
-	// Incomplete names what could not be read, e.g.
-	// "rbac.authorization.k8s.io/v1 rolebindings: forbidden". A plan made
-	// from an incomplete read must say so.
+	// Incomplete names what could not be read, and why, e.g.
+	// "rbac.authorization.k8s.io/v1 rolebindings: forbidden" or
+	// "apps/v1 deployments: page 2, after 6 attempts: ... (500 of 1204
+	// read)". A plan made from an incomplete read must say so.
 	Incomplete []string
 	// ServerVersion is the apiserver's git version, e.g. "v1.24.17".
 	ServerVersion string
+	// Retries counts the requests sent again after a transient failure or
+	// a page that failed the reader's checks; Restarts the lists begun
+	// again from their first page after the server expired their
+	// continue token.
+	Retries, Restarts int
 }
 
 // Read lists every kind a migration plan needs from the cluster cfg
 // points at. A resource the user may not list, or that the server does not
-// serve, makes the result incomplete rather than failing; an unreachable
-// server or any other error fails the whole read.
+// serve, makes the result incomplete rather than failing, as does a page
+// the server answers wrongly (a list cut short, objects of another kind).
+// Transient failures are retried (opts.Retry); one that persists, an
+// unreachable server or any other error fails the whole read, unless
+// opts.AllowIncomplete makes it an Incomplete entry.
 func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) {
 	cfg = rest.CopyConfig(cfg)
 	serverWarnings := &warningCollector{}
@@ -81,18 +105,19 @@ func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 		// through a large cluster needlessly slow.
 		cfg.QPS, cfg.Burst = 50, 100
 	}
-	disco, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("building a client for %s: %w", cfg.Host, err)
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	rc, err := restClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("building a client for %s: %w", cfg.Host, err)
 	}
 	if opts.Source == "" {
 		opts.Source = "cluster " + cfg.Host
 	}
-	res, err := read(ctx, clients{version: disco, dynamic: dyn}, opts)
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, opts.Timeout, fmt.Errorf("%w (%s)", ErrReadTimeout, opts.Timeout))
+		defer cancel()
+	}
+	res, err := read(ctx, rc, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -100,35 +125,52 @@ func Read(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 	return res, nil
 }
 
-// clients are what read talks to; tests pass fakes.
-type clients struct {
-	version discovery.ServerVersionInterface
-	dynamic dynamic.Interface
+// restClient is one client for every request of a read, through which
+// client-go repeats nothing by itself (see noRetries). It is set up as
+// the dynamic client sets up its own.
+func restClient(cfg *rest.Config) (rest.Interface, error) {
+	cfg = dynamic.ConfigFor(cfg)
+	cfg.GroupVersion = nil
+	cfg.APIPath = "/" // every request gives its absolute path
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := rest.UnversionedRESTClientForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	return noRetries{rc}, nil
 }
 
-func read(ctx context.Context, c clients, opts Options) (*Result, error) {
+func read(ctx context.Context, rc rest.Interface, opts Options) (*Result, error) {
 	opts = withDefaults(opts)
-	info, err := c.version.ServerVersion()
+	retry := &retrier{Retry: opts.Retry}
+	info, err := serverVersion(ctx, rc, retry)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the cluster: %w", err)
 	}
+	retry.answered.Store(true)
 	res := &Result{ServerVersion: info.GitVersion}
 	kinds := resources
 	if opts.PoliciesOnly {
 		kinds = []resource{podSecurityPolicies}
 	}
-	outcomes, err := listConcurrently(ctx, c.dynamic, kinds, opts)
+	l := lister{dyn: dynamic.New(rc), opts: opts, retry: retry, restarts: &atomic.Int64{}}
+	outcomes, err := listConcurrently(ctx, l, kinds)
+	res.Retries, res.Restarts = int(retry.retries.Load()), int(l.restarts.Load())
 	if err != nil {
 		return nil, err
 	}
 	for i, o := range outcomes {
-		if o.notServed {
+		switch {
+		case o.notServed:
 			res.notServed(kinds[i])
 			continue
-		}
-		if o.forbidden != nil {
+		case o.forbidden != nil:
 			res.forbidden(kinds[i], o.version, opts.Namespace, o.forbidden)
-			continue
+		case o.missing != "":
+			res.Incomplete = append(res.Incomplete, o.missing)
 		}
 		for _, d := range o.docs {
 			d.Source = manifest.Source{File: opts.Source, Index: len(res.Documents)}
@@ -138,6 +180,26 @@ func read(ctx context.Context, c clients, opts Options) (*Result, error) {
 	return res, nil
 }
 
+// serverVersion asks the server for its version: the first contact, and
+// the check that it is reachable at all.
+func serverVersion(ctx context.Context, rc rest.Interface, retry *retrier) (*version.Info, error) {
+	var info version.Info
+	_, err := retry.do(ctx, func(ctx context.Context) error {
+		raw, err := rc.Get().AbsPath("/version").Do(ctx).Raw()
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(raw, &info); err != nil {
+			return fmt.Errorf("decoding the server's version: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &info, nil
+}
+
 func withDefaults(opts Options) Options {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
@@ -145,6 +207,7 @@ func withDefaults(opts Options) Options {
 	if opts.PageSize <= 0 {
 		opts.PageSize = DefaultPageSize
 	}
+	opts.Retry = opts.Retry.withDefaults()
 	return opts
 }
 

@@ -10,8 +10,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
 
 	"github.com/psp2psa/psp2psa/manifest"
@@ -187,13 +189,89 @@ func TestReadForbiddenKindIsIncomplete(t *testing.T) {
 	}
 }
 
-func TestReadServerErrorFailsNamingTheResource(t *testing.T) {
+// fastRetry keeps unit tests that exhaust the retries quick.
+var fastRetry = Retry{Retries: 2, Backoff: time.Millisecond, MaxBackoff: time.Millisecond}
+
+func TestReadServerErrorFailsNamingTheResourceAndPage(t *testing.T) {
 	api := smallCluster()
 	api.status = map[string]int{"apps/v1/daemonsets": http.StatusInternalServerError}
-	_, err := Read(context.Background(), api.start(t), Options{})
-	if err == nil || !strings.Contains(err.Error(), "reading apps/v1 daemonsets") {
-		t.Errorf("got %v, want an error naming apps/v1 daemonsets", err)
+	res, err := Read(context.Background(), api.start(t), Options{Retry: fastRetry})
+	if err == nil || !strings.Contains(err.Error(), "reading apps/v1 daemonsets: page 1, after 3 attempts: ") {
+		t.Errorf("got %v, want an error naming apps/v1 daemonsets, the page and the attempts", err)
 	}
+	if n := countRequests(api, "GET /apis/apps/v1/daemonsets"); n != 3 {
+		t.Errorf("%d requests for daemonsets, want the first and 2 retries", n)
+	}
+
+	res, err = Read(context.Background(), api.start(t), Options{Retry: fastRetry, AllowIncomplete: true})
+	if err != nil {
+		t.Fatalf("with AllowIncomplete: %v", err)
+	}
+	if len(res.Incomplete) != 1 || !strings.HasPrefix(res.Incomplete[0], "apps/v1 daemonsets: page 1, after 3 attempts: ") ||
+		!strings.HasSuffix(res.Incomplete[0], " (0 read)") {
+		t.Errorf("Incomplete = %q", res.Incomplete)
+	}
+	if res.Retries != 2 || len(res.Documents) != 11 {
+		t.Errorf("%d retries, %d documents; want 2 and the other kinds' 11", res.Retries, len(res.Documents))
+	}
+}
+
+// TestReadPageThatContradictsItsCountIsIncomplete: a last page while the
+// server's own count says more remain is asked for again, then named.
+func TestReadPageThatContradictsItsCountIsIncomplete(t *testing.T) {
+	api := smallCluster()
+	var accounts []map[string]any
+	for _, name := range strings.Fields("a b c d e f g") {
+		accounts = append(accounts, object("team", name, nil))
+	}
+	api.served["v1/serviceaccounts"] = accounts
+	api.dropContinue = map[string]bool{"v1/serviceaccounts": true}
+	res, err := Read(context.Background(), api.start(t), Options{PageSize: 5, Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"v1 serviceaccounts: page 1, after 3 attempts: the page has no continue token, yet the server says 2 more items remain (5 of 7 read)"}
+	if !slices.Equal(res.Incomplete, want) {
+		t.Errorf("Incomplete = %q, want %q", res.Incomplete, want)
+	}
+	var got []string
+	for _, d := range res.Documents {
+		if d.Kind == "ServiceAccount" {
+			got = append(got, d.Name)
+		}
+	}
+	if strings.Join(got, " ") != "a b c d e" {
+		t.Errorf("service accounts %v: want the good page kept", got)
+	}
+}
+
+func TestRetryWaits(t *testing.T) {
+	r := Retry{Retries: 6, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second}
+	var got []time.Duration
+	for n := range 6 {
+		got = append(got, r.wait(n, errors.New("reset")))
+	}
+	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second}
+	if !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v", got, want)
+	}
+	busy := apierrors.NewTooManyRequests("busy", 3)
+	if got := r.wait(0, busy); got != 3*time.Second {
+		t.Errorf("after a 429 with Retry-After 3: wait %v, want the server's 3s", got)
+	}
+	if got := r.wait(0, apierrors.NewTooManyRequests("busy", 3600)); got != maxServerDelay {
+		t.Errorf("after Retry-After 3600: wait %v, want the cap %v", got, maxServerDelay)
+	}
+}
+
+func countRequests(api *fakeAPI, prefix string) int {
+	n := 0
+	for _, r := range api.requested() {
+		if strings.HasPrefix(r, prefix) {
+			n++
+		}
+	}
+	return n
 }
 
 func TestReadUnreachableServer(t *testing.T) {
@@ -236,9 +314,12 @@ func TestReadPagesAndRestartsAnExpiredList(t *testing.T) {
 			lists = append(lists, strings.TrimPrefix(r, "GET /api/v1/namespaces/team/serviceaccounts"))
 		}
 	}
-	want := []string{"?limit=5", "?continue=5&limit=5", ""}
+	want := []string{"?limit=5", "?continue=5&limit=5", "?limit=5", "?continue=5&limit=5", "?continue=10&limit=5"}
 	if !slices.Equal(lists, want) {
-		t.Errorf("list requests %q, want a first page, the expired second page, then one full list %q", lists, want)
+		t.Errorf("list requests %q, want a first page, the expired second page, then the list again, paged %q", lists, want)
+	}
+	if res.Restarts != 1 || res.Retries != 0 {
+		t.Errorf("%d restarts, %d retries; want 1 and 0", res.Restarts, res.Retries)
 	}
 }
 

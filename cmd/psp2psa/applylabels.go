@@ -28,6 +28,7 @@ type applyLabelsCmd struct {
 	AllNamespaces  bool     `short:"A" name:"all-namespaces" help:"Planning from the cluster: read every namespace; the default unless -n names one."`
 	Apply          bool     `help:"Patch the namespaces. Without it only a server-side dry run is made and the cluster is not changed."`
 	FailOnWarnings bool     `name:"fail-on-warnings" help:"Exit 3 when a dry run returns warnings (existing pods the new enforce level would reject); with --apply, then apply nothing."`
+	readFlags
 }
 
 func (c *applyLabelsCmd) Run(g *Globals) error {
@@ -94,7 +95,7 @@ func (c *applyLabelsCmd) inputs(g *Globals) (*inputs, error) {
 		}
 		return readInputs(g, paths, c.Namespace), nil
 	}
-	return clusterInputs(g, &clusterFlags{Kubeconfig: c.Kubeconfig, Context: c.Context, AllNamespaces: c.AllNamespaces}, c.Namespace)
+	return clusterInputs(g, &clusterFlags{Kubeconfig: c.Kubeconfig, Context: c.Context, AllNamespaces: c.AllNamespaces, readFlags: c.readFlags}, c.Namespace)
 }
 
 func incompleteMessages(p *plan.Plan) []string {
@@ -117,9 +118,14 @@ func labelsOutcome(r *nslabels.Report, failOnWarnings bool) error {
 	return nil
 }
 
-// restConfig is the cluster to label, named after its context.
+// restConfig is the cluster to label, named after its context; its
+// requests are bounded by --request-timeout as the read's are.
 func (c *applyLabelsCmd) restConfig() (*rest.Config, string, error) {
-	return loadRESTConfig(c.Kubeconfig, c.Context, "no cluster to label")
+	cfg, name, err := loadRESTConfig(c.Kubeconfig, c.Context, "no cluster to label")
+	if err != nil {
+		return nil, "", err
+	}
+	return cfg, name, c.withRequestTimeout(cfg)
 }
 
 // serverVersion asks the cluster for its version (GET /version).

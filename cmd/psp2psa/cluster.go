@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/psp2psa/psp2psa/cluster"
 	"github.com/psp2psa/psp2psa/manifest"
@@ -23,6 +24,48 @@ type clusterFlags struct {
 	Kubeconfig    string `help:"Kubeconfig of the cluster to read when no path is given (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster config)." type:"path"`
 	Context       string `help:"Kubeconfig context to use (default: its current context)."`
 	AllNamespaces bool   `short:"A" name:"all-namespaces" help:"Read every namespace of the cluster; the default unless -n names one."`
+	readFlags
+}
+
+// readFlags bound a read of the live cluster, and say what to do with
+// what cannot be read.
+type readFlags struct {
+	RequestTimeout  string        `name:"request-timeout" default:"60s" help:"How long one request to the cluster may take before it is retried, as kubectl's flag: a duration (30s, 1m) or whole seconds; 0 waits forever. The default, 60s, is the apiserver's own limit and ample for a 500-object page."`
+	ReadTimeout     time.Duration `name:"read-timeout" default:"0" help:"Give up reading the cluster after this long in all (e.g. 10m); 0: no limit."`
+	AllowIncomplete bool          `name:"allow-incomplete" help:"When a kind still fails after the retries (or --read-timeout ends the read), leave it out and mark the result incomplete, as for a kind you may not list, instead of failing."`
+}
+
+// readRetry is how every cluster read retries; tests shorten the waits.
+var readRetry cluster.Retry
+
+// requestTimeout parses --request-timeout as kubectl does.
+func (f *readFlags) requestTimeout() (time.Duration, error) {
+	d, err := clientcmd.ParseTimeout(f.RequestTimeout)
+	if err == nil && d < 0 {
+		err = errors.New("it must not be negative")
+	}
+	if err != nil {
+		return 0, usageError(fmt.Errorf("--request-timeout %q: %w", f.RequestTimeout, err))
+	}
+	return d, nil
+}
+
+// readOptions are the cluster.Options the flags set.
+func (f *readFlags) readOptions() (cluster.Options, error) {
+	if f.ReadTimeout < 0 {
+		return cluster.Options{}, usageError(fmt.Errorf("--read-timeout %s: it must not be negative", f.ReadTimeout))
+	}
+	return cluster.Options{Timeout: f.ReadTimeout, AllowIncomplete: f.AllowIncomplete, Retry: readRetry}, nil
+}
+
+// withRequestTimeout sets cfg's per-request timeout from the flag.
+func (f *readFlags) withRequestTimeout(cfg *rest.Config) error {
+	d, err := f.requestTimeout()
+	if err != nil {
+		return err
+	}
+	cfg.Timeout = d
+	return nil
 }
 
 // snapshotFlag names a snapshot file: the same as giving it as a path, but
@@ -64,20 +107,25 @@ func (f *clusterFlags) read(g *Globals, namespace string, policiesOnly bool) (*c
 	if f.AllNamespaces && namespace != "" {
 		return nil, usageError(errors.New("-A/--all-namespaces and -n/--namespace exclude each other"))
 	}
+	opts, err := f.readOptions()
+	if err != nil {
+		return nil, err
+	}
 	cfg, name, err := f.restConfig()
 	if err != nil {
 		return nil, err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := cluster.Read(ctx, cfg, cluster.Options{
-		Namespace:    namespace,
-		Progress:     progressWriter(g.stderr),
-		PoliciesOnly: policiesOnly,
-		Source:       "cluster " + name,
-	})
+	opts.Namespace, opts.PoliciesOnly = namespace, policiesOnly
+	opts.Progress, opts.Source = progressWriter(g.stderr), "cluster "+name
+	res, err := cluster.Read(ctx, cfg, opts)
 	if errors.Is(err, cluster.ErrNamespaceNotFound) {
 		return nil, usageError(err)
+	}
+	var kindErr *cluster.KindError
+	if errors.As(err, &kindErr) {
+		return nil, fmt.Errorf("reading the cluster %s: %w (--allow-incomplete reads the rest and marks the result incomplete)", name, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the cluster %s: %w", name, err)
@@ -88,7 +136,11 @@ func (f *clusterFlags) read(g *Globals, namespace string, policiesOnly bool) (*c
 // restConfig loads the client configuration as kubectl does, and names
 // the cluster after the context used (the server, for in-cluster config).
 func (f *clusterFlags) restConfig() (*rest.Config, string, error) {
-	return loadRESTConfig(f.Kubeconfig, f.Context, "no cluster to read (give manifest paths or --from-snapshot FILE to work without one)")
+	cfg, name, err := loadRESTConfig(f.Kubeconfig, f.Context, "no cluster to read (give manifest paths or --from-snapshot FILE to work without one)")
+	if err != nil {
+		return nil, "", err
+	}
+	return cfg, name, f.withRequestTimeout(cfg)
 }
 
 // loadRESTConfig follows kubectl: the explicit kubeconfig, else

@@ -61,6 +61,10 @@ func TestClusterInputExitCodes(t *testing.T) {
 		{"plan: unreachable cluster", []string{"plan", "--kubeconfig", down}, exitError, "reading the cluster down: connecting to the cluster"},
 		{"convert: unreachable cluster", []string{"convert", "--kubeconfig", down}, exitError, "reading the cluster down: connecting to the cluster"},
 		{"snapshot: unreachable cluster", []string{"snapshot", "--kubeconfig", down, "-f", filepath.Join(t.TempDir(), "s.yaml")}, exitError, "connecting to the cluster"},
+		{"a request timeout that is no duration", []string{"plan", "--kubeconfig", down, "--request-timeout", "soon"}, exitInput, `--request-timeout "soon": Invalid timeout value`},
+		{"a negative request timeout", []string{"snapshot", "--kubeconfig", down, "--request-timeout=-1s"}, exitInput, "must not be negative"},
+		{"a negative read timeout", []string{"convert", "--kubeconfig", down, "--read-timeout=-1m"}, exitInput, "--read-timeout -1m0s: it must not be negative"},
+		{"apply-labels: a request timeout that is no duration", []string{"apply-labels", "--kubeconfig", down, "--request-timeout", "1x"}, exitInput, "--request-timeout"},
 		{"plan from an empty snapshot reads no cluster", []string{"plan", "--from-snapshot", snapshot}, exitOK, ""},
 	}
 	for _, c := range cases {

@@ -3,8 +3,17 @@
 // the work is done in the packages it calls.
 package main
 
-import "os"
+import (
+	"io"
+	"os"
+
+	"k8s.io/klog/v2"
+)
 
 func main() {
+	// client-go logs a failed request (a body cut off, say) by itself;
+	// the reader retries it, and reports what still fails in its own words.
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -32,6 +32,9 @@ type Cluster struct {
 	pki            *pki
 	kubeconfig     string
 	etcd, server   *process
+	// What starting kube-apiserver again needs.
+	apiServerBin, etcdURL string
+	port                  int
 	// extraArgs are the apiserver flags Options add, after the defaults.
 	extraArgs []string
 	stopOnce  sync.Once
@@ -98,7 +101,8 @@ func startOnce(ctx context.Context, version string, bins binaries, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.startAPIServer(ctx, bins.APIServer, etcdURL, ports[2]); err != nil {
+	c.apiServerBin, c.etcdURL, c.port = bins.APIServer, etcdURL, ports[2]
+	if err := c.startAPIServer(ctx); err != nil {
 		return nil, err
 	}
 	if c.kubeconfig, err = c.writeKubeconfig(); err != nil {
@@ -119,6 +123,30 @@ func (c *Cluster) Stop() {
 			_ = os.RemoveAll(c.dir)
 		}
 	})
+}
+
+// KillAPIServer kills kube-apiserver at once (SIGKILL: no graceful
+// shutdown, connections simply drop), leaving etcd and its data running,
+// as an apiserver crash or a node going away would.
+func (c *Cluster) KillAPIServer() {
+	c.server.kill()
+}
+
+// StartAPIServer starts kube-apiserver again after KillAPIServer, on the
+// same port with the same flags, and returns once it is ready.
+func (c *Cluster) StartAPIServer(ctx context.Context) error {
+	if !c.server.exited() {
+		return errors.New("kube-apiserver is still running")
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultStartTimeout)
+		defer cancel()
+	}
+	if err := c.startAPIServer(ctx); err != nil {
+		return fmt.Errorf("restart %s test cluster: %w", c.version, err)
+	}
+	return nil
 }
 
 // Version is the exact kube-apiserver release, e.g. "v1.24.17".

@@ -26,10 +26,11 @@ type process struct {
 }
 
 // startProcess runs bin with args, sending stdout and stderr to
-// dir/<name>.log.
+// dir/<name>.log (appended to, so a restarted server keeps the log of
+// the run before).
 func startProcess(dir, name, bin string, args []string) (*process, error) {
 	logPath := filepath.Join(dir, name+".log")
-	logFile, err := os.Create(logPath)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("create %s log: %w", name, err)
 	}
@@ -75,6 +76,15 @@ func (p *process) stop() {
 	case <-time.After(10 * time.Second):
 	}
 	_ = syscall.Kill(pgid, syscall.SIGKILL)
+	<-p.done
+}
+
+// kill kills the process group with SIGKILL and waits for it to exit.
+func (p *process) kill() {
+	if p == nil || p.exited() {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
 }
 

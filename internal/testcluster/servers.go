@@ -68,13 +68,13 @@ func (c *Cluster) startEtcd(ctx context.Context, bin string, clientPort, peerPor
 
 // startAPIServer runs kube-apiserver against etcdURL and waits for /readyz,
 // which includes the RBAC bootstrap policy that the admin user relies on.
-func (c *Cluster) startAPIServer(ctx context.Context, bin, etcdURL string, port int) error {
+func (c *Cluster) startAPIServer(ctx context.Context) error {
 	files, err := c.pki.write(c.dir)
 	if err != nil {
 		return err
 	}
-	c.host = fmt.Sprintf("https://127.0.0.1:%d", port)
-	p, err := startProcess(c.dir, "kube-apiserver", bin, c.apiServerArgs(files, etcdURL, port))
+	c.host = fmt.Sprintf("https://127.0.0.1:%d", c.port)
+	p, err := startProcess(c.dir, "kube-apiserver", c.apiServerBin, c.apiServerArgs(files, c.etcdURL, c.port))
 	if err != nil {
 		return err
 	}
