@@ -44,19 +44,9 @@ func (c *applyLabelsCmd) Run(g *Globals) error {
 		// A plan over bad input may put the wrong level on a namespace.
 		return in.finish(g)
 	}
-	cfg, name, err := c.restConfig()
-	if err != nil {
-		return err
-	}
-	detected, from := in.serverVersion, in.versionFrom
-	if detected == "" && g.ServerVersion == "" {
-		// The labels are for the cluster being labelled.
-		if detected, err = serverVersionOf(cfg); err != nil {
-			return fmt.Errorf("reading the version of the cluster %s: %w", name, err)
-		}
-		from = target.FromCluster
-	}
-	if opts.Target, opts.Version, err = g.versions(detected, from); err != nil {
+	// Plan for the version the input or the flag names first: an
+	// incomplete plan is refused before any cluster is contacted.
+	if opts.Target, opts.Version, err = g.versions(in.serverVersion, in.versionFrom); err != nil {
 		return err
 	}
 	p := plan.Build(in.plan, opts)
@@ -66,6 +56,22 @@ func (c *applyLabelsCmd) Run(g *Globals) error {
 		// from: the cluster, a snapshot by any path, or manifests.
 		printProblems(g, nil, in.warnings)
 		return usageError(fmt.Errorf("the plan is incomplete, so --apply is refused (plan from input that holds what is missing): %s", strings.Join(incomplete, "; ")))
+	}
+	cfg, name, err := c.restConfig()
+	if err != nil {
+		return err
+	}
+	if in.serverVersion == "" && g.ServerVersion == "" {
+		// Manifests say nothing of the cluster: the labels are for the
+		// cluster being labelled, so the plan is made for its version.
+		detected, err := serverVersionOf(cfg)
+		if err != nil {
+			return fmt.Errorf("reading the version of the cluster %s: %w", name, err)
+		}
+		if opts.Target, opts.Version, err = g.versions(detected, target.FromCluster); err != nil {
+			return err
+		}
+		p = plan.Build(in.plan, opts)
 	}
 	labeler, err := nslabels.NewLabeler(cfg)
 	if err != nil {

@@ -215,7 +215,7 @@ func checkSnapshotAgainstClean(t *testing.T, file string, clean []manifest.Docum
 	}
 	if incomplete == "" {
 		if len(p.Incomplete) > 0 {
-			t.Errorf("incomplete %q, want none", p.Incomplete)
+			t.Errorf("incomplete %+v, want none", p.Incomplete)
 		}
 		if len(got) != len(clean) {
 			t.Fatalf("%d objects, the clean snapshot %d", len(got), len(clean))
@@ -227,8 +227,8 @@ func checkSnapshotAgainstClean(t *testing.T, file string, clean []manifest.Docum
 		}
 		return
 	}
-	if len(p.Incomplete) != 1 || !strings.Contains(p.Incomplete[0], incomplete) {
-		t.Errorf("incomplete %q, want one entry containing %q", p.Incomplete, incomplete)
+	if read := clusterReadMessages(p.Incomplete); len(read) != 1 || !strings.Contains(read[0], incomplete) {
+		t.Errorf("incomplete %+v, want one cluster-read entry containing %q", p.Incomplete, incomplete)
 	}
 	cleanRaw := map[string]string{}
 	for _, d := range clean {
