@@ -2,10 +2,12 @@ package patch
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/target"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // ForServer returns the patch in the form the target server accepts,
@@ -83,4 +85,75 @@ func appArmorAnnotationValue(v any) string {
 		}
 	}
 	return string(profile.Type)
+}
+
+// LegacyForms returns the changes that keep what the template's seccomp
+// annotations mean on a server that no longer reads them. Up to 1.26 the
+// server copied an annotation into the seccompProfile field of its scope
+// (the pod, or the container it names); from 1.27 nothing does and the
+// kubelet ignores it, so a container annotated "unconfined" under a
+// RuntimeDefault pod would quietly run RuntimeDefault, and a pod annotated
+// runtime/default would run Unconfined. Each annotation whose scope has
+// no field becomes that field, and goes. Values with no field form are
+// left alone.
+func LegacyForms(template *corev1.PodTemplateSpec, t target.Target) Patch {
+	if t.CopiesSeccompAnnotations() || len(template.Annotations) == 0 {
+		return Patch{}
+	}
+	meta := &template.ObjectMeta
+	var changes []Change
+	if sc := template.Spec.SecurityContext; sc == nil || sc.SeccompProfile == nil {
+		if ch, ok := legacySeccomp(meta, seccompPodAnnotation); ok {
+			changes = append(changes, ch)
+		}
+	}
+	for _, ref := range allContainers(&template.Spec) {
+		if sc := ref.c.SecurityContext; sc != nil && sc.SeccompProfile != nil {
+			continue
+		}
+		if ch, ok := legacySeccomp(meta, seccompContainerAnnotation(ref.c.Name)); ok {
+			ch.Container, ch.ContainerKind = ref.c.Name, ref.kind
+			changes = append(changes, ch)
+		}
+	}
+	sortChanges(&template.Spec, changes)
+	return Patch{Changes: changes}
+}
+
+// legacySeccomp is the change that moves the annotation key into its
+// field, if the template has it with a value the field can hold.
+func legacySeccomp(meta *metav1.ObjectMeta, key string) (Change, bool) {
+	value, ok := meta.Annotations[key]
+	if !ok {
+		return Change{}, false
+	}
+	profile := seccompFromAnnotation(value)
+	if !knownSeccompType(profile.Type) {
+		return Change{}, false
+	}
+	return Change{
+		Field: FieldSeccompProfile, Value: seccompValue(profile), RemoveAnnotation: key,
+		Reason: fmt.Sprintf("annotation %s: %s is ignored from Kubernetes 1.27; the field keeps the profile", key, value),
+	}, true
+}
+
+// Merge adds the changes of other that set a field p does not already
+// set, in patch order for the template.
+func (p Patch) Merge(other Patch, template *corev1.PodTemplateSpec) Patch {
+	if other.Empty() {
+		return p
+	}
+	type place struct{ kind, container, field, annotation string }
+	have := map[place]bool{}
+	for _, ch := range p.Changes {
+		have[place{ch.ContainerKind, ch.Container, ch.Field, ch.Annotation}] = true
+	}
+	out := append([]Change{}, p.Changes...)
+	for _, ch := range other.Changes {
+		if !have[place{ch.ContainerKind, ch.Container, ch.Field, ch.Annotation}] {
+			out = append(out, ch)
+		}
+	}
+	sortChanges(&template.Spec, out)
+	return Patch{Changes: out}
 }

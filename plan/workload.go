@@ -220,8 +220,11 @@ func (wp *workloadPlanner) patch(w *Workload, d psp.Decision, pod *corev1.Pod) {
 	version, server := wp.opts.Version, wp.opts.Target
 	w.LevelBeforePatch = wp.levelOf(wp.asTarget(pod))
 	patched := w.template
-	if d.Pod != nil && d.Mutated && w.OwnedBy == "" {
-		w.Patch = patch.PreservePatch(w.template, d.Pod, d.Policy).ForServer(server, w.template)
+	if w.OwnedBy == "" {
+		if d.Pod != nil && d.Mutated {
+			w.Patch = patch.PreservePatch(w.template, d.Pod, d.Policy).ForServer(server, w.template)
+		}
+		w.Patch = w.Patch.Merge(patch.LegacyForms(w.template, server), w.template)
 		patched = applyPatch(w.Patch, patched)
 	}
 	if wp.opts.ToLevel != "" && wp.opts.ToLevel != pss.Privileged && w.OwnedBy == "" {

@@ -10,6 +10,7 @@ import (
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
+	"github.com/psp2psa/psp2psa/target"
 	"k8s.io/pod-security-admission/api"
 )
 
@@ -25,6 +26,17 @@ type Plan struct {
 // Build reads the paths and plans them.
 func Build(t testing.TB, toLevel api.Level, paths ...string) Plan {
 	t.Helper()
+	v, err := pss.ParseVersion("v1.37")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return BuildFor(t, target.Target{Version: v, From: target.FromFlag}, toLevel, paths...)
+}
+
+// BuildFor plans the paths for a target server, with labels pinned to its
+// version.
+func BuildFor(t testing.TB, server target.Target, toLevel api.Level, paths ...string) Plan {
+	t.Helper()
 	docs, errs := manifest.Read(paths, nil)
 	if len(errs) > 0 {
 		t.Fatal(errs)
@@ -33,12 +45,8 @@ func Build(t testing.TB, toLevel api.Level, paths ...string) Plan {
 	if len(invErrs) > 0 {
 		t.Fatal(invErrs)
 	}
-	v, err := pss.ParseVersion("v1.37")
-	if err != nil {
-		t.Fatal(err)
-	}
 	policies := psp.FromDocuments(docs).Policies
 	p := plan.Build(plan.Input{Policies: policies, Inventory: inv},
-		plan.Options{Version: v, ToLevel: toLevel, EmptyNamespaceLevel: pss.Baseline, ControllerIdentity: psp.ModeServiceAccounts})
+		plan.Options{Target: server, Version: server.Version, ToLevel: toLevel, EmptyNamespaceLevel: pss.Baseline, ControllerIdentity: psp.ModeServiceAccounts})
 	return Plan{Plan: p, Policies: policies, Documents: docs}
 }
