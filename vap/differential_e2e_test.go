@@ -1,6 +1,7 @@
 package vap
 
 import (
+	"github.com/psp2psa/psp2psa/internal/gapcases"
 	"slices"
 	"strings"
 	"sync"
@@ -25,28 +26,28 @@ type probe struct {
 	want, wantRaw []ruleKey
 }
 
-func probesOf(t *testing.T, tc diffCase, p *psp.PodSecurityPolicy, rules []Rule) []probe {
+func probesOf(t *testing.T, tc gapcases.Case, p *psp.PodSecurityPolicy, rules []Rule) []probe {
 	t.Helper()
 	expressed := map[ruleKey]bool{}
 	for _, r := range rules {
 		expressed[keyOf(r)] = true
 	}
 	var out []probe
-	for _, np := range tc.pods {
-		adm := psp.Admit(p, np.pod)
-		pr := probe{name: np.name, pod: adm.Pod, raw: np.pod}
+	for _, np := range tc.Pods {
+		adm := psp.Admit(p, np.Pod)
+		pr := probe{name: np.Name, pod: adm.Pod, raw: np.Pod}
 		for _, e := range adm.Errors {
 			k := pspRuleKey(e)
 			if k == "" {
 				continue
 			}
 			if !expressed[k] {
-				t.Errorf("%s: the PSP rejects it with %v, but no validation keeps %s", np.name, e, k)
+				t.Errorf("%s: the PSP rejects it with %v, but no validation keeps %s", np.Name, e, k)
 			}
 			pr.want = append(pr.want, k)
 		}
 		pr.want = sortedKeys(pr.want)
-		pr.wantRaw = sortedKeys(append(slices.Clone(pr.want), filledIn(np.pod, adm.Pod, expressed)...))
+		pr.wantRaw = sortedKeys(append(slices.Clone(pr.want), filledIn(np.Pod, adm.Pod, expressed)...))
 		out = append(out, pr)
 	}
 	return out
@@ -119,18 +120,18 @@ func TestValidationsAgreeWithPSP(t *testing.T) {
 	// Policies take about a second to take effect: install them all
 	// before waiting for any.
 	type installed struct {
-		diffCase
+		gapcases.Case
 		p              *psp.PodSecurityPolicy
 		rules          []Rule
 		warnNS, denyNS string
 	}
 	var all []installed
-	for _, tc := range differentialCases() {
-		in := installed{diffCase: tc, p: tc.psp.DeepCopy()}
-		in.p.Name = testcluster.UniqueName(tc.psp.Name)
+	for _, tc := range gapcases.Cases() {
+		in := installed{Case: tc, p: tc.PSP.DeepCopy()}
+		in.p.Name = testcluster.UniqueName(tc.PSP.Name)
 		in.rules = ForPolicy(in.p)
 		if len(in.rules) == 0 {
-			t.Fatalf("%s: ForPolicy returned no rules", tc.name)
+			t.Fatalf("%s: ForPolicy returned no rules", tc.Name)
 		}
 		in.warnNS, in.denyNS = srv.namespace(t, "warn"), srv.namespace(t, "deny")
 		srv.install(t, withCanary(Policy(in.p.Name, in.rules)),
@@ -139,10 +140,10 @@ func TestValidationsAgreeWithPSP(t *testing.T) {
 		all = append(all, in)
 	}
 	for _, in := range all {
-		t.Run(in.name, func(t *testing.T) {
+		t.Run(in.Name, func(t *testing.T) {
 			t.Parallel()
 			p, rules, warnNS, denyNS := in.p, in.rules, in.warnNS, in.denyNS
-			probes := probesOf(t, in.diffCase, p, rules)
+			probes := probesOf(t, in.Case, p, rules)
 			if !slices.ContainsFunc(probes, func(pr probe) bool { return len(pr.want) > 0 }) {
 				t.Fatal("the PSP rejects no pod of the case")
 			}
