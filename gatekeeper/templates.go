@@ -98,7 +98,9 @@ func hostPortsConstraint(p *psp.PodSecurityPolicy, _ []string) (Kept, bool) {
 	// hostNetwork true leaves host networking to the namespace's PSS
 	// level: the Constraint keeps the port range only.
 	params := map[string]any{"hostNetwork": true, "min": 0, "max": 0}
-	k := Kept{Fields: []string{"hostPorts"}, Parameters: params}
+	k := Kept{Fields: []string{"hostPorts"}, Parameters: params, Limits: []string{
+		"a container is rejected only when every one of its ports has a host port out of range: a port in range, or one without a host port, lets the others through",
+	}}
 	ranges := p.Spec.HostPorts
 	if len(ranges) == 0 {
 		return k, true
@@ -149,6 +151,9 @@ func usersConstraint(p *psp.PodSecurityPolicy, fields []string) (Kept, bool) {
 		k.Parameters[field] = params
 	}
 	add("runAsUser", string(p.Spec.RunAsUser.Rule), p.Spec.RunAsUser.Ranges)
+	if p.Spec.RunAsUser.Rule == psp.RunAsUserStrategyMustRunAsNonRoot && slices.Contains(k.Fields, "runAsUser") {
+		k.Limits = append(k.Limits, "a container with runAsNonRoot: false and a non-zero runAsUser is admitted (PSP wanted runAsNonRoot not false)")
+	}
 	if g := p.Spec.RunAsGroup; g != nil {
 		add("runAsGroup", string(g.Rule), g.Ranges)
 	}
@@ -177,6 +182,9 @@ func hostFilesystemConstraint(p *psp.PodSecurityPolicy, _ []string) (Kept, bool)
 		return Kept{}, false
 	}
 	var paths []any
+	k := Kept{Fields: []string{"allowedHostPaths"}, Limits: []string{
+		"a prefix matches as a string (/var/log also admits /var/logs), and a prefix ending in / does not cover the directory itself; PSP compared whole path segments",
+	}}
 	for _, h := range p.Spec.AllowedHostPaths {
 		path := map[string]any{"pathPrefix": h.PathPrefix}
 		if h.ReadOnly {
@@ -184,7 +192,11 @@ func hostFilesystemConstraint(p *psp.PodSecurityPolicy, _ []string) (Kept, bool)
 		}
 		paths = append(paths, path)
 	}
-	return Kept{Fields: []string{"allowedHostPaths"}, Parameters: map[string]any{"allowedHostPaths": paths}}, true
+	if slices.ContainsFunc(p.Spec.AllowedHostPaths, func(h psp.AllowedHostPath) bool { return h.ReadOnly }) {
+		k.Limits = append(k.Limits, "a pod with a container that mounts no volume at all is rejected when a readOnly prefix is the one covering a hostPath volume (the template's CEL reads each container's volumeMounts unguarded)")
+	}
+	k.Parameters = map[string]any{"allowedHostPaths": paths}
+	return k, true
 }
 
 func flexVolumesConstraint(p *psp.PodSecurityPolicy, _ []string) (Kept, bool) {
