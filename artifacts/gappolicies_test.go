@@ -75,3 +75,23 @@ func TestGapPolicyActions(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultsPoliciesGolden keeps the MutatingAdmissionPolicies planned
+// for the demo in testdata/defaults/demo.golden.yaml, and lists the
+// workloads that rely on them.
+func TestDefaultsPoliciesGolden(t *testing.T) {
+	p, docs := demoPlan(t)
+	out, relying, err := DefaultsPolicies(p, psp.FromDocuments(docs).Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(relying) == 0 {
+		t.Error("no demo workload relies on the policies")
+	}
+	for _, w := range relying {
+		if !strings.Contains(string(out), w) {
+			t.Errorf("%s is not named in the file", w)
+		}
+	}
+	checkGapGolden(t, "defaults", "demo", out)
+}

@@ -56,10 +56,13 @@ func gapFile(dir, name string, data []byte) (File, bool, error) {
 }
 
 // gapComment words what one PSP's documents keep and leave out: the fields
-// kept, one line per gap not kept, the namespaces matched or the reason
+// kept (if any), the lines of notKept, the namespaces matched or the reason
 // there are none, and the namespaces left out.
 func gapComment(pspName string, kept []string, notKept []string, bound, left []string, unbound string) string {
-	lines := []string{"PodSecurityPolicy " + pspName + ": keeps " + strings.Join(kept, ", ") + "."}
+	lines := []string{"PodSecurityPolicy " + pspName + ":"}
+	if len(kept) > 0 {
+		lines[0] += " keeps " + strings.Join(kept, ", ") + "."
+	}
 	lines = append(lines, notKept...)
 	if len(bound) > 0 {
 		lines = append(lines, "Matches the namespaces whose workloads it admits: "+strings.Join(bound, ", ")+".")

@@ -45,7 +45,10 @@ type Plan struct {
 	Problems   []manifest.Problem     `json:"problems,omitempty"`
 	Warnings   []manifest.Problem     `json:"warnings,omitempty"`
 	Incomplete []string               `json:"incomplete,omitempty"`
-	index      map[string]*convert.PolicyResult
+	// Notes are what the files written with the plan leave to the reader,
+	// such as restrictions no file keeps.
+	Notes []string `json:"notes,omitempty"`
+	index map[string]*convert.PolicyResult
 }
 
 // Input is what a plan is built from.

@@ -57,6 +57,9 @@ func planText(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	if len(p.Incomplete) > 0 {
 		ew.printf("\nINCOMPLETE: %s\n", strings.Join(p.Incomplete, "; "))
 	}
+	for _, n := range p.Notes {
+		ew.printf("\nNOTE: %s\n", n)
+	}
 	textPolicies(ew, p)
 	textNamespaces(ew, p)
 	textWorkloads(ew, p)
@@ -230,6 +233,9 @@ func planMarkdown(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	ew.printf("# Pod Security migration plan (%s)\n\n", p.PSSVersion)
 	if len(p.Incomplete) > 0 {
 		ew.printf("> **Incomplete:** %s\n\n", mdEscape(strings.Join(p.Incomplete, "; ")))
+	}
+	for _, n := range p.Notes {
+		ew.printf("> **Note:** %s\n\n", mdEscape(n))
 	}
 	ew.printf("## Namespaces\n\n| namespace | enforce | audit/warn | PSP level | workload level | workloads | notes |\n|---|---|---|---|---|---|---|\n")
 	for i := range p.Namespaces {

@@ -11,7 +11,6 @@ import (
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
 	"github.com/psp2psa/psp2psa/report"
-	"k8s.io/pod-security-admission/api"
 )
 
 // planFlags are the choices shared by plan and patch.
@@ -56,6 +55,7 @@ type planCmd struct {
 	ServerVersion string      `name:"server-version" help:"Kubernetes version (v1.N) of the kube-apiserver that will read --write-dir's admission-configuration.yaml; it decides the PodSecurityConfiguration apiVersion. Default: the PSS version."`
 	Exempt        exemptFlags `embed:"" prefix:"exempt-"`
 	DenyGaps      bool        `name:"deny-gaps" help:"Bind --write-dir's ValidatingAdmissionPolicies (what PSS cannot express) with Deny instead of Warn and Audit."`
+	gapPolicyFlags
 }
 
 // exemptFlags are exemptions for the cluster-wide PodSecurity
@@ -69,6 +69,9 @@ type exemptFlags struct {
 func (c *planCmd) Run(g *Globals) error {
 	if c.WriteDir != "" && c.InPlace {
 		return usageError(errors.New("--write-dir and --in-place exclude each other"))
+	}
+	if c.WriteDir == "" && (c.GapPolicies != "" || c.DefaultsAsPolicy) {
+		return usageError(errNoWriteDir)
 	}
 	opts, err := c.options(g)
 	if err != nil {
@@ -163,15 +166,12 @@ func writeFiles(files []artifacts.File) error {
 }
 
 // writeDirFiles are the patches and namespaces of --write-dir, the
-// cluster-wide PodSecurity configuration, and the ValidatingAdmissionPolicies
-// that keep what PSS cannot express.
+// cluster-wide PodSecurity configuration, the policies that keep what PSS
+// cannot express and, if asked, those writing the PSPs' defaults.
 func (c *planCmd) writeDirFiles(p *plan.Plan, in *inputs) ([]artifacts.File, error) {
-	server, err := api.ParseVersion(p.PSSVersion)
-	if c.ServerVersion != "" {
-		server, err = api.ParseVersion(c.ServerVersion)
-	}
-	if err != nil || server.Latest() {
-		return nil, usageError(fmt.Errorf("--server-version %q: want v1.N", c.ServerVersion))
+	server, err := c.targetVersion(p)
+	if err != nil {
+		return nil, err
 	}
 	files, err := artifacts.WriteDir(p, c.WriteDir)
 	if err != nil {
@@ -185,12 +185,10 @@ func (c *planCmd) writeDirFiles(p *plan.Plan, in *inputs) ([]artifacts.File, err
 		return nil, usageError(fmt.Errorf("the cluster-wide PodSecurity configuration: %w", err))
 	}
 	files = append(files, config)
-	policies, ok, err := artifacts.AdmissionPoliciesFile(p, in.plan.Policies, c.WriteDir, c.DenyGaps)
+	policies, err := c.gapPolicyFiles(p, in, server)
 	if err != nil {
-		return nil, fmt.Errorf("the admission policies: %w", err)
+		return nil, err
 	}
-	if ok {
-		files = append(files, policies)
-	}
+	files = append(files, policies...)
 	return files, nil
 }
