@@ -11,7 +11,6 @@ import (
 	"github.com/psp2psa/psp2psa/psp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 )
 
 // probe is one pod of a case with what the 1.24 PSP says about it.
@@ -54,54 +53,15 @@ func probesOf(t *testing.T, tc gapcases.Case, p *psp.PodSecurityPolicy, rules []
 }
 
 // filledIn lists the validations that require a value the PSP's defaults
-// wrote into the pod: a UID, GID, group list, SELinux options,
-// runAsNonRoot, read-only root filesystem or dropped capability the pod
-// did not set itself.
+// wrote into the pod (gapcases.FilledIn).
 func filledIn(raw, defaulted *corev1.Pod, expressed map[ruleKey]bool) []ruleKey {
 	var keys []ruleKey
-	add := func(k ruleKey, changed bool) {
-		if changed && expressed[k] {
-			keys = append(keys, k)
-		}
-	}
-	eq := apiequality.Semantic.DeepEqual
-	rawSC, defSC := raw.Spec.SecurityContext, defaulted.Spec.SecurityContext
-	if rawSC == nil {
-		rawSC = &corev1.PodSecurityContext{}
-	}
-	if defSC == nil {
-		defSC = &corev1.PodSecurityContext{}
-	}
-	add("fsGroup", !eq(rawSC.FSGroup, defSC.FSGroup))
-	add("supplementalGroups", !eq(rawSC.SupplementalGroups, defSC.SupplementalGroups))
-	add("seLinux", !eq(rawSC.SELinuxOptions, defSC.SELinuxOptions))
-	pairs := [][2][]corev1.Container{
-		{raw.Spec.InitContainers, defaulted.Spec.InitContainers},
-		{raw.Spec.Containers, defaulted.Spec.Containers},
-	}
-	for _, pair := range pairs {
-		for i := range pair[0] {
-			r, d := pair[0][i].SecurityContext, pair[1][i].SecurityContext
-			if r == nil {
-				r = &corev1.SecurityContext{}
-			}
-			if d == nil {
-				d = &corev1.SecurityContext{}
-			}
-			add("runAsUser", !eq(r.RunAsUser, d.RunAsUser) || !eq(r.RunAsNonRoot, d.RunAsNonRoot))
-			add("runAsGroup", !eq(r.RunAsGroup, d.RunAsGroup))
-			add("readOnlyRootFilesystem", !eq(r.ReadOnlyRootFilesystem, d.ReadOnlyRootFilesystem))
-			add("requiredDropCapabilities", len(dropsOf(d)) > len(dropsOf(r)))
+	for _, f := range gapcases.FilledIn(raw, defaulted) {
+		if expressed[ruleKey(f)] {
+			keys = append(keys, ruleKey(f))
 		}
 	}
 	return keys
-}
-
-func dropsOf(sc *corev1.SecurityContext) []corev1.Capability {
-	if sc.Capabilities == nil {
-		return nil
-	}
-	return sc.Capabilities.Drop
 }
 
 // TestValidationsAgreeWithPSP is the differential test: for every case,
