@@ -80,6 +80,6 @@ func kyvernoHeader(enforce bool) string {
 		"# supplementalGroups, runAsNonRoot, SELinux options, readOnlyRootFilesystem,",
 		"# dropped capabilities) are now required: the workload patches write them",
 		"# into the templates.",
-		"# Needs Kyverno 1.11 or later (kyverno.io/v1, validate.cel).",
+		"# Needs Kyverno 1.11 or later (kyverno.io/v1, validate.cel); checked with the 1.12.6 CLI.",
 	}, "\n") + "\n"
 }
