@@ -136,11 +136,11 @@ func TestGatorAgreesWithPSP(t *testing.T) {
 		engines.GatorVersion, len(suites), podsBySuite, len(constraints), agreed, explained)
 }
 
-// gatorSuites are the differential cases and the corpus PSPs with
-// Constraints.
+// gatorSuites are the differential cases, the profile-list cases and the
+// corpus PSPs with Constraints.
 func gatorSuites(t *testing.T) []suite {
 	var suites []suite
-	for i, tc := range gapcases.Cases() {
+	for i, tc := range append(gapcases.Cases(), gapcases.ProfileCases()...) {
 		kept := ForPolicy(tc.PSP)
 		if len(kept) == 0 {
 			continue // runtime classes: no template
@@ -167,7 +167,7 @@ func wantKinds(kept []Kept, fields []string) []string {
 	var kinds []string
 	for _, k := range kept {
 		for _, f := range fields {
-			f, _, _ = strings.Cut(f, "/") // allowedHostPaths/readOnly
+			f = strings.TrimSuffix(f, "/readOnly") // a check of allowedHostPaths
 			if slices.Contains(k.Fields, f) && !slices.Contains(kinds, k.Kind) {
 				kinds = append(kinds, k.Kind)
 			}

@@ -102,8 +102,8 @@ func ConstraintFor(pspName string, k Kept, namespaces []string, deny bool) *Cons
 }
 
 // ForPolicy returns the Constraints that keep every restriction the PSP
-// enforces along the fields vap expresses, whether or not a PSS level also
-// holds it.
+// enforces along the fields vap expresses and its profile lists, whether
+// or not a PSS level also holds it.
 func ForPolicy(p *psp.PodSecurityPolicy) []Kept {
 	var fields []string
 	for _, r := range vap.ForPolicy(p) {
@@ -111,6 +111,7 @@ func ForPolicy(p *psp.PodSecurityPolicy) []Kept {
 			fields = append(fields, r.Field)
 		}
 	}
+	fields = append(fields, SeccompProfilesField, AppArmorProfilesField)
 	return forFields(p, fields)
 }
 
@@ -159,6 +160,8 @@ func NotExpressed(field string) string {
 		return "the gatekeeper-library has no template for inline CSI drivers"
 	case "runtimeClass":
 		return "the gatekeeper-library has no template for runtime classes"
+	case SeccompProfilesField, AppArmorProfilesField:
+		return "no Constraint: the PSP lists no profile, so none may be set, which the template cannot say"
 	}
 	return vap.NotExpressed(field)
 }

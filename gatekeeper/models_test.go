@@ -20,6 +20,8 @@ var templateModels = map[string]func(k Kept, pod *corev1.Pod) bool{
 	"K8sPSPAllowedUsers":        nonRootRejects,
 	"K8sPSPSELinuxV2":           seLinuxRejects,
 	"K8sPSPVolumeTypes":         volumeTypesRejects,
+	"K8sPSPSeccomp":             seccompRejects,
+	"K8sPSPAppArmor":            appArmorRejects,
 }
 
 // verdict is a CEL boolean that may be an evaluation error.
@@ -219,4 +221,86 @@ func volumeSourceField(src corev1.VolumeSource) string {
 		return k
 	}
 	return ""
+}
+
+// seccompRejects: each container's profile (its field, else the pod's
+// field, else its annotation, else the pod's annotation, else "not
+// configured") must be listed; fields read as runtime/default (or
+// docker/default when only that is listed), unconfined, localhost/FILE.
+func seccompRejects(k Kept, pod *corev1.Pod) bool {
+	allowed := k.Parameters["allowedProfiles"].([]string)
+	field := func(p *corev1.SeccompProfile) string {
+		switch p.Type {
+		case corev1.SeccompProfileTypeRuntimeDefault:
+			if !slices.Contains(allowed, "runtime/default") && slices.Contains(allowed, "docker/default") {
+				return "docker/default"
+			}
+			return "runtime/default"
+		case corev1.SeccompProfileTypeUnconfined:
+			return "unconfined"
+		case corev1.SeccompProfileTypeLocalhost:
+			if p.LocalhostProfile != nil {
+				return "localhost/" + *p.LocalhostProfile
+			}
+		}
+		return ""
+	}
+	var podField *corev1.SeccompProfile
+	if pod.Spec.SecurityContext != nil {
+		podField = pod.Spec.SecurityContext.SeccompProfile
+	}
+	for _, c := range allContainers(pod) {
+		profile := "not configured"
+		podAnnotation, hasPodAnnotation := pod.Annotations["seccomp.security.alpha.kubernetes.io/pod"]
+		containerAnnotation, hasContainerAnnotation := pod.Annotations["container.seccomp.security.alpha.kubernetes.io/"+c.Name]
+		switch {
+		case c.SecurityContext != nil && c.SecurityContext.SeccompProfile != nil:
+			profile = field(c.SecurityContext.SeccompProfile)
+		case podField != nil:
+			profile = field(podField)
+		case hasContainerAnnotation:
+			profile = containerAnnotation
+		case hasPodAnnotation:
+			profile = podAnnotation
+		}
+		if !slices.Contains(allowed, profile) && !(strings.HasPrefix(profile, "localhost/") && slices.Contains(allowed, "localhost/*")) {
+			return true
+		}
+	}
+	return false
+}
+
+// appArmorRejects: each container's profile (its field, else its
+// annotation, else the pod's field, else runtime/default) must be listed.
+func appArmorRejects(k Kept, pod *corev1.Pod) bool {
+	allowed := k.Parameters["allowedProfiles"].([]string)
+	field := func(p *corev1.AppArmorProfile) string {
+		switch p.Type {
+		case corev1.AppArmorProfileTypeRuntimeDefault:
+			return "runtime/default"
+		case corev1.AppArmorProfileTypeUnconfined:
+			return "unconfined"
+		case corev1.AppArmorProfileTypeLocalhost:
+			if p.LocalhostProfile != nil {
+				return "localhost/" + *p.LocalhostProfile
+			}
+		}
+		return ""
+	}
+	for _, c := range allContainers(pod) {
+		profile := "runtime/default"
+		annotation, hasAnnotation := pod.Annotations["container.apparmor.security.beta.kubernetes.io/"+c.Name]
+		switch {
+		case c.SecurityContext != nil && c.SecurityContext.AppArmorProfile != nil:
+			profile = field(c.SecurityContext.AppArmorProfile)
+		case hasAnnotation:
+			profile = annotation
+		case pod.Spec.SecurityContext != nil && pod.Spec.SecurityContext.AppArmorProfile != nil:
+			profile = field(pod.Spec.SecurityContext.AppArmorProfile)
+		}
+		if !slices.Contains(allowed, profile) {
+			return true
+		}
+	}
+	return false
 }

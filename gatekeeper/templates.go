@@ -30,6 +30,61 @@ var templates = []template{
 	{"K8sPSPHostFilesystem", []string{"allowedHostPaths"}, hostFilesystemConstraint},
 	{"K8sPSPFlexVolumes", []string{"allowedFlexVolumes"}, flexVolumesConstraint},
 	{"K8sPSPForbiddenSysctls", []string{"forbiddenSysctls"}, forbiddenSysctlsConstraint},
+	{"K8sPSPSeccomp", []string{SeccompProfilesField}, seccompConstraint},
+	{"K8sPSPAppArmor", []string{AppArmorProfilesField}, appArmorConstraint},
+}
+
+// The PSP fields of the profile lists, named as convert names their gaps.
+var (
+	SeccompProfilesField  = "annotations[" + psp.SeccompAllowedProfilesAnnotation + "]"
+	AppArmorProfilesField = "annotations[" + psp.AppArmorAllowedProfilesAnnotation + "]"
+)
+
+// profileList is a PSP's allowed profile names; ok is false when it has
+// no list or allows every profile ("*"), and for an empty list.
+func profileList(names []string, set bool) ([]string, bool) {
+	var out []string
+	for _, n := range names {
+		if n == psp.AllowAllProfiles {
+			return nil, false
+		}
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, set && len(out) > 0
+}
+
+func seccompConstraint(p *psp.PodSecurityPolicy, _ []string) (Kept, bool) {
+	names, ok := profileList(psp.SeccompAllowedProfiles(p))
+	if !ok {
+		return Kept{}, false
+	}
+	// 1.24 read docker/default as runtime/default: either allows both.
+	for _, pair := range [][2]string{{psp.SeccompProfileDockerDefault, psp.SeccompProfileRuntimeDefault}, {psp.SeccompProfileRuntimeDefault, psp.SeccompProfileDockerDefault}} {
+		if slices.Contains(names, pair[0]) && !slices.Contains(names, pair[1]) {
+			names = append(names, pair[1])
+		}
+	}
+	return Kept{
+		Fields:     []string{SeccompProfilesField},
+		Parameters: map[string]any{"allowedProfiles": names},
+		Limits: []string{
+			"only each container's profile is checked: the pod's own is not required when every container sets one (PSP required a listed pod profile too, which its default filled in)",
+		},
+	}, true
+}
+
+func appArmorConstraint(p *psp.PodSecurityPolicy, _ []string) (Kept, bool) {
+	names, ok := profileList(psp.AppArmorAllowedProfiles(p))
+	if !ok {
+		return Kept{}, false
+	}
+	k := Kept{Fields: []string{AppArmorProfilesField}, Parameters: map[string]any{"allowedProfiles": names}}
+	if slices.Contains(names, psp.AppArmorProfileRuntimeDefault) {
+		k.Limits = append(k.Limits, "a container without a profile counts as runtime/default and is admitted (PSP required a listed profile, which its default filled in)")
+	}
+	return k, true
 }
 
 // restricts reports whether vap writes a rule for the field: the PSP

@@ -123,7 +123,7 @@ func ruleNames(rules []vap.Rule) []string {
 func ruleFields(fields, names []string) []string {
 	var out []string
 	for _, f := range fields {
-		f, _, _ = strings.Cut(f, "/")
+		f = strings.TrimSuffix(f, "/readOnly")
 		if slices.Contains(names, f) && !slices.Contains(out, f) {
 			out = append(out, f)
 		}

@@ -8,8 +8,15 @@ import (
 )
 
 // pspRuleKey says which validation keeps the restriction a 1.24 PSP error
-// reports, or "" for errors about what PSS already covers.
-func pspRuleKey(e *field.Error) ruleKey { return ruleKey(gapcases.FieldOf(e)) }
+// reports, or "" for errors about what PSS already covers and the profile
+// lists, which no validation keeps.
+func pspRuleKey(e *field.Error) ruleKey {
+	f := gapcases.FieldOf(e)
+	if f == gapcases.SeccompProfilesField || f == gapcases.AppArmorProfilesField {
+		return ""
+	}
+	return ruleKey(f)
+}
 
 // ruleKey names one validation: its field, plus "readOnly" for the second
 // allowedHostPaths rule.

@@ -509,6 +509,12 @@ func seLinuxCase() Case {
 			}},
 		)
 	}
-	slices.SortFunc(vs, func(a, b variation) int { return strings.Compare(a.name, b.name) })
+	sortVariations(vs)
 	return Case{Name: "seLinux MustRunAs", PSP: p, Pods: expand(vs)}
+}
+
+// sortVariations orders variations built from a map by name, so that the
+// pods keep their order from run to run.
+func sortVariations(vs []variation) {
+	slices.SortFunc(vs, func(a, b variation) int { return strings.Compare(a.name, b.name) })
 }

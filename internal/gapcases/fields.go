@@ -14,14 +14,27 @@ var (
 	hostPortPath = regexp.MustCompile(`^spec\.(initContainers|containers|ephemeralContainers)\[\d+\]\.hostPort$`)
 )
 
+// The fields, as convert names the gaps, of the seccomp and AppArmor
+// profile lists.
+const (
+	SeccompProfilesField  = "annotations[seccomp.security.alpha.kubernetes.io/allowedProfileNames]"
+	AppArmorProfilesField = "annotations[apparmor.security.beta.kubernetes.io/allowedProfileNames]"
+)
+
 // FieldOf says which PSP field, of those kept as policies, a 1.24 PSP
 // error reports ("allowedHostPaths/readOnly" for the read-only mount
-// requirement), or "" for errors about what PSS already covers (privileged,
-// host namespaces, SELinux, seccomp, AppArmor, unsafe sysctls, …). It
+// requirement; SeccompProfilesField and AppArmorProfilesField for the
+// profile lists), or "" for errors about what PSS already covers
+// (privileged, host namespaces, SELinux types, unsafe sysctls, …). It
 // reads the error's path and detail as psp.Admit words them.
 func FieldOf(e *field.Error) string {
 	path := e.Field
 	switch {
+	case strings.HasPrefix(path, "pod.metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]"),
+		strings.HasPrefix(path, "pod.metadata.annotations[container.seccomp.security.alpha.kubernetes.io/"):
+		return SeccompProfilesField
+	case strings.HasPrefix(path, "pod.metadata.annotations[container.apparmor.security.beta.kubernetes.io/"):
+		return AppArmorProfilesField
 	case strings.HasSuffix(path, ".securityContext.runAsUser"), strings.HasSuffix(path, ".securityContext.runAsNonRoot"):
 		return "runAsUser"
 	case containerSC.MatchString(path) && strings.Contains(e.Detail, "group"):
