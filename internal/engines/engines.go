@@ -6,6 +6,7 @@ package engines
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -75,7 +76,8 @@ func Run(t testing.TB, bin string, args ...string) (stdout, stderr []byte, exitC
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
-	if exit, ok := err.(*exec.ExitError); ok {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
 		return out.Bytes(), errOut.Bytes(), exit.ExitCode()
 	}
 	if err != nil {
