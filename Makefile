@@ -2,7 +2,7 @@ GO      ?= go
 BIN     := bin/psp2psa
 FUZZTIME ?= 2m
 
-.PHONY: all build demo test unit lint bench fuzz testservers clean
+.PHONY: all build demo test unit lint bench fuzz testservers engines clean
 
 all: build
 
@@ -13,9 +13,9 @@ build:
 demo: build
 	./$(BIN) plan testdata/demo
 
-# The whole suite: formatting and vet, the test apiservers (built once and
-# cached), unit and end-to-end tests.
-test: lint testservers
+# The whole suite: formatting and vet, the test apiservers and policy
+# engines (built once and cached), unit and end-to-end tests.
+test: lint testservers engines
 	$(GO) test -count=1 ./...
 
 # Unit tests only: no apiservers.
@@ -29,6 +29,9 @@ lint:
 
 testservers:
 	bash hack/testservers/build.sh
+
+engines:
+	bash hack/engines/build.sh
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

@@ -57,7 +57,10 @@ type Plan struct {
 	// read of the cluster could not see, then per namespace its missing
 	// pieces and its workloads'. No enforce label rests on any of them.
 	Incomplete []Incomplete `json:"incomplete,omitempty"`
-	index      map[string]*convert.PolicyResult
+	// Notes are what the files written with the plan leave to the reader,
+	// such as restrictions no file keeps.
+	Notes []string `json:"notes,omitempty"`
+	index map[string]*convert.PolicyResult
 }
 
 // Input is what a plan is built from.

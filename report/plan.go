@@ -59,6 +59,9 @@ func planText(w io.Writer, p *plan.Plan, changes []FileChange) error {
 		ew.printf("\n")
 		textIncomplete(ew, p.Incomplete)
 	}
+	for _, n := range p.Notes {
+		ew.printf("\nNOTE: %s\n", n)
+	}
 	textPolicies(ew, p)
 	textNamespaces(ew, p)
 	textWorkloads(ew, p)
@@ -301,6 +304,9 @@ func planMarkdown(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	ew := &errWriter{w: w}
 	ew.printf("# Pod Security migration plan (%s)\n\nFor kube-apiserver %s (%s).\n\n", p.PSSVersion, p.Target, targetFrom(p.Target.From))
 	mdIncomplete(ew, p.Incomplete)
+	for _, n := range p.Notes {
+		ew.printf("> **Note:** %s\n\n", mdEscape(n))
+	}
 	ew.printf("## Namespaces\n\n| namespace | enforce | audit/warn | PSP level | workload level | workloads | notes |\n|---|---|---|---|---|---|---|\n")
 	for i := range p.Namespaces {
 		ns := &p.Namespaces[i]

@@ -114,6 +114,10 @@ func (t Target) CopiesSeccompAnnotations() bool { return !t.atLeast(27) }
 // admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (GA 1.30).
 func (t Target) ValidatingAdmissionPolicies() bool { return t.atLeast(30) }
 
+// MutatingAdmissionPolicies reports whether the server serves
+// admissionregistration.k8s.io/v1 MutatingAdmissionPolicy (GA 1.36).
+func (t Target) MutatingAdmissionPolicies() bool { return t.atLeast(36) }
+
 // PSSVersion resolves the PSS version of a plan for this target: the
 // target's own version unless one is asked for, and never a newer one,
 // which the server would treat as its own newest (a pin that pins

@@ -103,6 +103,10 @@ func stringList(values []string) string {
 	return "[" + strings.Join(quoted, ", ") + "]"
 }
 
+// Quote is a CEL string literal, as the rules write them; other packages
+// writing CEL for the same objects use it.
+func Quote(s string) string { return quote(s) }
+
 // quote is a CEL string literal: single-quoted when that needs no escape
 // (easier to read inside YAML), else Go's double-quoted form, whose escapes
 // CEL shares.

@@ -1,6 +1,7 @@
 package vap
 
 import (
+	"github.com/psp2psa/psp2psa/internal/gapcases"
 	"slices"
 	"strings"
 	"sync"
@@ -10,7 +11,6 @@ import (
 	"github.com/psp2psa/psp2psa/psp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 )
 
 // probe is one pod of a case with what the 1.24 PSP says about it.
@@ -25,82 +25,43 @@ type probe struct {
 	want, wantRaw []ruleKey
 }
 
-func probesOf(t *testing.T, tc diffCase, p *psp.PodSecurityPolicy, rules []Rule) []probe {
+func probesOf(t *testing.T, tc gapcases.Case, p *psp.PodSecurityPolicy, rules []Rule) []probe {
 	t.Helper()
 	expressed := map[ruleKey]bool{}
 	for _, r := range rules {
 		expressed[keyOf(r)] = true
 	}
 	var out []probe
-	for _, np := range tc.pods {
-		adm := psp.Admit(p, np.pod)
-		pr := probe{name: np.name, pod: adm.Pod, raw: np.pod}
+	for _, np := range tc.Pods {
+		adm := psp.Admit(p, np.Pod)
+		pr := probe{name: np.Name, pod: adm.Pod, raw: np.Pod}
 		for _, e := range adm.Errors {
 			k := pspRuleKey(e)
 			if k == "" {
 				continue
 			}
 			if !expressed[k] {
-				t.Errorf("%s: the PSP rejects it with %v, but no validation keeps %s", np.name, e, k)
+				t.Errorf("%s: the PSP rejects it with %v, but no validation keeps %s", np.Name, e, k)
 			}
 			pr.want = append(pr.want, k)
 		}
 		pr.want = sortedKeys(pr.want)
-		pr.wantRaw = sortedKeys(append(slices.Clone(pr.want), filledIn(np.pod, adm.Pod, expressed)...))
+		pr.wantRaw = sortedKeys(append(slices.Clone(pr.want), filledIn(np.Pod, adm.Pod, expressed)...))
 		out = append(out, pr)
 	}
 	return out
 }
 
 // filledIn lists the validations that require a value the PSP's defaults
-// wrote into the pod: a UID, GID, group list, SELinux options,
-// runAsNonRoot, read-only root filesystem or dropped capability the pod
-// did not set itself.
+// wrote into the pod (gapcases.FilledIn).
 func filledIn(raw, defaulted *corev1.Pod, expressed map[ruleKey]bool) []ruleKey {
 	var keys []ruleKey
-	add := func(k ruleKey, changed bool) {
-		if changed && expressed[k] {
-			keys = append(keys, k)
-		}
-	}
-	eq := apiequality.Semantic.DeepEqual
-	rawSC, defSC := raw.Spec.SecurityContext, defaulted.Spec.SecurityContext
-	if rawSC == nil {
-		rawSC = &corev1.PodSecurityContext{}
-	}
-	if defSC == nil {
-		defSC = &corev1.PodSecurityContext{}
-	}
-	add("fsGroup", !eq(rawSC.FSGroup, defSC.FSGroup))
-	add("supplementalGroups", !eq(rawSC.SupplementalGroups, defSC.SupplementalGroups))
-	add("seLinux", !eq(rawSC.SELinuxOptions, defSC.SELinuxOptions))
-	pairs := [][2][]corev1.Container{
-		{raw.Spec.InitContainers, defaulted.Spec.InitContainers},
-		{raw.Spec.Containers, defaulted.Spec.Containers},
-	}
-	for _, pair := range pairs {
-		for i := range pair[0] {
-			r, d := pair[0][i].SecurityContext, pair[1][i].SecurityContext
-			if r == nil {
-				r = &corev1.SecurityContext{}
-			}
-			if d == nil {
-				d = &corev1.SecurityContext{}
-			}
-			add("runAsUser", !eq(r.RunAsUser, d.RunAsUser) || !eq(r.RunAsNonRoot, d.RunAsNonRoot))
-			add("runAsGroup", !eq(r.RunAsGroup, d.RunAsGroup))
-			add("readOnlyRootFilesystem", !eq(r.ReadOnlyRootFilesystem, d.ReadOnlyRootFilesystem))
-			add("requiredDropCapabilities", len(dropsOf(d)) > len(dropsOf(r)))
+	for _, f := range gapcases.FilledIn(raw, defaulted) {
+		if expressed[ruleKey(f)] {
+			keys = append(keys, ruleKey(f))
 		}
 	}
 	return keys
-}
-
-func dropsOf(sc *corev1.SecurityContext) []corev1.Capability {
-	if sc.Capabilities == nil {
-		return nil
-	}
-	return sc.Capabilities.Drop
 }
 
 // TestValidationsAgreeWithPSP is the differential test: for every case,
@@ -119,18 +80,18 @@ func TestValidationsAgreeWithPSP(t *testing.T) {
 	// Policies take about a second to take effect: install them all
 	// before waiting for any.
 	type installed struct {
-		diffCase
+		gapcases.Case
 		p              *psp.PodSecurityPolicy
 		rules          []Rule
 		warnNS, denyNS string
 	}
 	var all []installed
-	for _, tc := range differentialCases() {
-		in := installed{diffCase: tc, p: tc.psp.DeepCopy()}
-		in.p.Name = testcluster.UniqueName(tc.psp.Name)
+	for _, tc := range gapcases.Cases() {
+		in := installed{Case: tc, p: tc.PSP.DeepCopy()}
+		in.p.Name = testcluster.UniqueName(tc.PSP.Name)
 		in.rules = ForPolicy(in.p)
 		if len(in.rules) == 0 {
-			t.Fatalf("%s: ForPolicy returned no rules", tc.name)
+			t.Fatalf("%s: ForPolicy returned no rules", tc.Name)
 		}
 		in.warnNS, in.denyNS = srv.namespace(t, "warn"), srv.namespace(t, "deny")
 		srv.install(t, withCanary(Policy(in.p.Name, in.rules)),
@@ -139,10 +100,10 @@ func TestValidationsAgreeWithPSP(t *testing.T) {
 		all = append(all, in)
 	}
 	for _, in := range all {
-		t.Run(in.name, func(t *testing.T) {
+		t.Run(in.Name, func(t *testing.T) {
 			t.Parallel()
 			p, rules, warnNS, denyNS := in.p, in.rules, in.warnNS, in.denyNS
-			probes := probesOf(t, in.diffCase, p, rules)
+			probes := probesOf(t, in.Case, p, rules)
 			if !slices.ContainsFunc(probes, func(pr probe) bool { return len(pr.want) > 0 }) {
 				t.Fatal("the PSP rejects no pod of the case")
 			}

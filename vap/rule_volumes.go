@@ -44,6 +44,14 @@ var volumeFields = map[psp.FSType]string{
 	psp.CSI: "csi", psp.Ephemeral: "ephemeral",
 }
 
+// VolumeField returns the VolumeSource field that holds volumes of a PSP
+// volume type ("cephFS" is held in "cephfs"); ok is false for "*" and
+// unknown types.
+func VolumeField(t psp.FSType) (field string, ok bool) {
+	field, ok = volumeFields[t]
+	return field, ok
+}
+
 // newerVolumeSources are the VolumeSource fields 1.24 did not know; a test
 // keeps the list complete.
 var newerVolumeSources = []string{"image"}

@@ -3,6 +3,7 @@ package vap
 import (
 	"context"
 	"fmt"
+	"github.com/psp2psa/psp2psa/internal/gapcases"
 	"os"
 	"slices"
 	"strings"
@@ -50,7 +51,7 @@ func startServer(t *testing.T) *server {
 			sharedServerErr = err
 			return
 		}
-		for _, name := range runtimeClasses {
+		for _, name := range gapcases.RuntimeClasses {
 			rc := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Handler: name}
 			if _, err := admin.NodeV1().RuntimeClasses().Create(context.Background(), rc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 				sharedServerErr = fmt.Errorf("creating RuntimeClass %s: %w", name, err)
@@ -176,7 +177,7 @@ func withCanary(policy *admissionregistrationv1.ValidatingAdmissionPolicy) *admi
 // admission plugin picks up new policies and bindings asynchronously.
 func (s *server) waitActive(t *testing.T, ns, pspName string) {
 	t.Helper()
-	canary := cleanPod()
+	canary := gapcases.CleanPod()
 	canary.Labels = map[string]string{canaryLabel: "true"}
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -2,6 +2,7 @@ package vap
 
 import (
 	"context"
+	"github.com/psp2psa/psp2psa/internal/gapcases"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ import (
 func TestUpdatesAndEphemeralContainers(t *testing.T) {
 	srv := startServer(t)
 	ctx := context.Background()
-	p := pspWith(testcluster.UniqueName("ephemeral"), func(s *psp.PodSecurityPolicySpec) {
+	p := gapcases.PSPWith(testcluster.UniqueName("ephemeral"), func(s *psp.PodSecurityPolicySpec) {
 		s.RunAsUser = psp.RunAsUserStrategyOptions{Rule: psp.RunAsUserStrategyMustRunAs, Ranges: []psp.IDRange{{Min: 1000, Max: 2000}}}
 	})
 	ns := srv.namespace(t, "ephemeral")
@@ -28,8 +29,8 @@ func TestUpdatesAndEphemeralContainers(t *testing.T) {
 	srv.waitActive(t, ns, p.Name)
 	pods := srv.admin.CoreV1().Pods(ns)
 
-	pod := cleanPod()
-	podSecurity(pod).RunAsUser = new(int64(1000))
+	pod := gapcases.CleanPod()
+	gapcases.PodSecurity(pod).RunAsUser = new(int64(1000))
 	created, err := pods.Create(ctx, pod, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("creating a pod the PSP admits: %v", err)

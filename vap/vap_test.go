@@ -2,6 +2,7 @@ package vap
 
 import (
 	"flag"
+	"github.com/psp2psa/psp2psa/internal/gapcases"
 	"reflect"
 	"regexp"
 	"slices"
@@ -139,7 +140,7 @@ func TestForPolicy(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := pspWith("p", tc.edit)
+			p := gapcases.PSPWith("p", tc.edit)
 			if got := summaries(ForPolicy(p)); !slices.Equal(got, tc.want) {
 				t.Errorf("rules:\n got %q\nwant %q", got, tc.want)
 			}
@@ -190,8 +191,8 @@ var (
 func TestExpressionsSelectPodFields(t *testing.T) {
 	known := jsonFieldNames(reflect.TypeFor[corev1.Pod](), map[reflect.Type]bool{})
 	var rules []Rule
-	for _, tc := range differentialCases() {
-		rules = append(rules, ForPolicy(tc.psp)...)
+	for _, tc := range gapcases.Cases() {
+		rules = append(rules, ForPolicy(tc.PSP)...)
 	}
 	expressions := []string{changedPodsOnly.Expression}
 	for _, r := range rules {
@@ -236,7 +237,7 @@ func jsonFieldNames(t reflect.Type, visited map[reflect.Type]bool) map[string]bo
 }
 
 func TestForGaps(t *testing.T) {
-	p := pspWith("p", func(s *psp.PodSecurityPolicySpec) {
+	p := gapcases.PSPWith("p", func(s *psp.PodSecurityPolicySpec) {
 		s.Volumes = []psp.FSType{psp.ConfigMap, psp.HostPath}
 		s.AllowedHostPaths = []psp.AllowedHostPath{{PathPrefix: "/var/log"}}
 		s.ReadOnlyRootFilesystem = true
@@ -271,17 +272,17 @@ func TestForGapsCoversConvertGaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range differentialCases() {
-		result := convert.Convert(tc.psp, version)
-		rules, unexpressed := ForGaps(tc.psp, result.Gaps)
+	for _, tc := range gapcases.Cases() {
+		result := convert.Convert(tc.PSP, version)
+		rules, unexpressed := ForGaps(tc.PSP, result.Gaps)
 		for _, g := range unexpressed {
 			if slices.Contains(ExpressedFields(), g.Field) {
-				t.Errorf("%s: gap %s (%s) has no rule", tc.name, g.Field, g.Message)
+				t.Errorf("%s: gap %s (%s) has no rule", tc.Name, g.Field, g.Message)
 			}
 		}
 		for _, r := range rules {
 			if !slices.ContainsFunc(result.Gaps, func(g convert.Gap) bool { return g.Field == r.Field }) {
-				t.Errorf("%s: rule for %s, which has no gap", tc.name, r.Field)
+				t.Errorf("%s: rule for %s, which has no gap", tc.Name, r.Field)
 			}
 		}
 	}

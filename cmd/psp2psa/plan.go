@@ -65,6 +65,7 @@ type planCmd struct {
 
 	Exempt   exemptFlags `embed:"" prefix:"exempt-"`
 	DenyGaps bool        `name:"deny-gaps" help:"Bind --write-dir's ValidatingAdmissionPolicies (what PSS cannot express) with Deny instead of Warn and Audit."`
+	gapPolicyFlags
 }
 
 // exemptFlags are exemptions for the cluster-wide PodSecurity
@@ -78,6 +79,9 @@ type exemptFlags struct {
 func (c *planCmd) Run(g *Globals) error {
 	if c.WriteDir != "" && c.InPlace {
 		return usageError(errors.New("--write-dir and --in-place exclude each other"))
+	}
+	if c.WriteDir == "" && (c.GapPolicies != "" || c.DefaultsAsPolicy) {
+		return usageError(errNoWriteDir)
 	}
 	opts, err := c.options(g)
 	if err != nil {
@@ -184,8 +188,8 @@ func writeFiles(files []artifacts.File) error {
 }
 
 // writeDirFiles are the patches and namespaces of --write-dir, the
-// cluster-wide PodSecurity configuration, and the ValidatingAdmissionPolicies
-// that keep what PSS cannot express.
+// cluster-wide PodSecurity configuration, the policies that keep what PSS
+// cannot express and, if asked, those writing the PSPs' defaults.
 func (c *planCmd) writeDirFiles(p *plan.Plan, in *inputs) ([]artifacts.File, error) {
 	server := p.Target.Version
 	files, err := artifacts.WriteDir(p, c.WriteDir)
@@ -200,13 +204,11 @@ func (c *planCmd) writeDirFiles(p *plan.Plan, in *inputs) ([]artifacts.File, err
 		return nil, usageError(fmt.Errorf("the cluster-wide PodSecurity configuration: %w", err))
 	}
 	files = append(files, config)
-	policies, ok, err := artifacts.AdmissionPoliciesFile(p, in.plan.Policies, c.WriteDir, c.DenyGaps)
+	policies, err := c.gapPolicyFiles(p, in, p.Target)
 	if err != nil {
-		return nil, fmt.Errorf("the admission policies: %w", err)
+		return nil, err
 	}
-	if ok {
-		files = append(files, policies)
-	}
+	files = append(files, policies...)
 	return files, nil
 }
 

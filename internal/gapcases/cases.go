@@ -1,4 +1,8 @@
-package vap
+// Package gapcases holds, for the tests of the packages that keep PSP
+// restrictions as admission policies (vap, kyverno, gatekeeper), PSPs
+// restricting along those fields and probe pods around the edges of each
+// restriction, and the reading of 1.24 PSP errors by field.
+package gapcases
 
 import (
 	"fmt"
@@ -16,15 +20,15 @@ import (
 // test installs ForPolicy(psp) on a real apiserver and checks, pod by pod,
 // that the validations that fail are exactly those whose field the 1.24
 // PSP (psp.Admit) rejects.
-type diffCase struct {
-	name string
-	psp  *psp.PodSecurityPolicy
-	pods []namedPod
+type Case struct {
+	Name string
+	PSP  *psp.PodSecurityPolicy
+	Pods []Pod
 }
 
-type namedPod struct {
-	name string
-	pod  *corev1.Pod
+type Pod struct {
+	Name string
+	Pod  *corev1.Pod
 }
 
 // variation changes a clean pod; target is the container under test.
@@ -38,9 +42,9 @@ type variation struct {
 // covers them.
 var targets = []string{"containers", "initContainers"}
 
-// pspWith returns a PSP that restricts nothing but what spec sets: every
+// PSPWith returns a PSP that restricts nothing but what spec sets: every
 // rule RunAsAny, every volume type, no default.
-func pspWith(name string, edit func(s *psp.PodSecurityPolicySpec)) *psp.PodSecurityPolicy {
+func PSPWith(name string, edit func(s *psp.PodSecurityPolicySpec)) *psp.PodSecurityPolicy {
 	p := &psp.PodSecurityPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: psp.PodSecurityPolicySpec{
@@ -57,10 +61,10 @@ func pspWith(name string, edit func(s *psp.PodSecurityPolicySpec)) *psp.PodSecur
 	return p
 }
 
-// cleanPod is a pod every pspWith PSP admits untouched: no token volume
+// CleanPod is a pod every PSPWith PSP admits untouched: no token volume
 // (the ServiceAccount admission plugin would add one on the server), no
 // security settings.
-func cleanPod() *corev1.Pod {
+func CleanPod() *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "pod"},
 		Spec: corev1.PodSpec{
@@ -71,39 +75,39 @@ func cleanPod() *corev1.Pod {
 }
 
 // expand applies every variation in every target container kind.
-func expand(vs []variation) []namedPod {
-	var out []namedPod
+func expand(vs []variation) []Pod {
+	var out []Pod
 	for _, kind := range targets {
 		for _, v := range vs {
-			pod := cleanPod()
+			pod := CleanPod()
 			target := &pod.Spec.Containers[0]
 			if kind == "initContainers" {
 				pod.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "registry.example/init:1"}}
 				target = &pod.Spec.InitContainers[0]
 			}
 			v.change(pod, target)
-			out = append(out, namedPod{name: kind + "/" + v.name, pod: pod})
+			out = append(out, Pod{Name: kind + "/" + v.name, Pod: pod})
 		}
 	}
 	return out
 }
 
-func security(c *corev1.Container) *corev1.SecurityContext {
+func Security(c *corev1.Container) *corev1.SecurityContext {
 	if c.SecurityContext == nil {
 		c.SecurityContext = &corev1.SecurityContext{}
 	}
 	return c.SecurityContext
 }
 
-func podSecurity(pod *corev1.Pod) *corev1.PodSecurityContext {
+func PodSecurity(pod *corev1.Pod) *corev1.PodSecurityContext {
 	if pod.Spec.SecurityContext == nil {
 		pod.Spec.SecurityContext = &corev1.PodSecurityContext{}
 	}
 	return pod.Spec.SecurityContext
 }
 
-func differentialCases() []diffCase {
-	return []diffCase{
+func Cases() []Case {
+	return []Case{
 		hostPathCase(),
 		rootPrefixCase(),
 		runAsUserCase(),
@@ -136,8 +140,8 @@ func hostPathVolume(path, mount string) func(*corev1.Pod, *corev1.Container) {
 	}
 }
 
-func hostPathCase() diffCase {
-	p := pspWith("host-paths", func(s *psp.PodSecurityPolicySpec) {
+func hostPathCase() Case {
+	p := PSPWith("host-paths", func(s *psp.PodSecurityPolicySpec) {
 		s.Volumes = []psp.FSType{psp.HostPath, psp.ConfigMap, psp.EmptyDir}
 		s.AllowedHostPaths = []psp.AllowedHostPath{
 			{PathPrefix: "/var/log"},
@@ -178,12 +182,12 @@ func hostPathCase() diffCase {
 			target.VolumeMounts = append(target.VolumeMounts, corev1.VolumeMount{Name: "scratch", MountPath: "/scratch"})
 		}},
 	)
-	return diffCase{name: "allowedHostPaths", psp: p, pods: expand(vs)}
+	return Case{Name: "allowedHostPaths", PSP: p, Pods: expand(vs)}
 }
 
 // rootPrefixCase: a prefix of "/" covers every absolute path.
-func rootPrefixCase() diffCase {
-	p := pspWith("root-prefix", func(s *psp.PodSecurityPolicySpec) {
+func rootPrefixCase() Case {
+	p := PSPWith("root-prefix", func(s *psp.PodSecurityPolicySpec) {
 		s.Volumes = []psp.FSType{psp.HostPath}
 		s.AllowedHostPaths = []psp.AllowedHostPath{{PathPrefix: "/", ReadOnly: true}}
 	})
@@ -193,34 +197,34 @@ func rootPrefixCase() diffCase {
 			vs = append(vs, variation{fmt.Sprintf("hostPath %s mount %q", path, mount), hostPathVolume(path, mount)})
 		}
 	}
-	return diffCase{name: "allowedHostPaths root", psp: p, pods: expand(vs)}
+	return Case{Name: "allowedHostPaths root", PSP: p, Pods: expand(vs)}
 }
 
-func runAsUserCase() diffCase {
+func runAsUserCase() Case {
 	ranges := []psp.IDRange{{Min: 1000, Max: 2000}, {Min: 5000, Max: 5000}}
-	p := pspWith("uid-ranges", func(s *psp.PodSecurityPolicySpec) {
+	p := PSPWith("uid-ranges", func(s *psp.PodSecurityPolicySpec) {
 		s.RunAsUser = psp.RunAsUserStrategyOptions{Rule: psp.RunAsUserStrategyMustRunAs, Ranges: ranges}
 	})
 	vs := []variation{{"runAsUser unset (PSP default)", func(*corev1.Pod, *corev1.Container) {}}}
 	for _, uid := range []int64{0, 999, 1000, 1001, 1999, 2000, 2001, 4999, 5000, 5001} {
 		vs = append(vs,
-			variation{fmt.Sprintf("container runAsUser %d", uid), func(_ *corev1.Pod, c *corev1.Container) { security(c).RunAsUser = new(uid) }},
-			variation{fmt.Sprintf("pod runAsUser %d", uid), func(pod *corev1.Pod, _ *corev1.Container) { podSecurity(pod).RunAsUser = new(uid) }},
+			variation{fmt.Sprintf("container runAsUser %d", uid), func(_ *corev1.Pod, c *corev1.Container) { Security(c).RunAsUser = new(uid) }},
+			variation{fmt.Sprintf("pod runAsUser %d", uid), func(pod *corev1.Pod, _ *corev1.Container) { PodSecurity(pod).RunAsUser = new(uid) }},
 			variation{fmt.Sprintf("pod runAsUser %d, container 1500", uid), func(pod *corev1.Pod, c *corev1.Container) {
-				podSecurity(pod).RunAsUser = new(uid)
-				security(c).RunAsUser = new(int64(1500))
+				PodSecurity(pod).RunAsUser = new(uid)
+				Security(c).RunAsUser = new(int64(1500))
 			}},
 			variation{fmt.Sprintf("pod runAsUser 1500, container %d", uid), func(pod *corev1.Pod, c *corev1.Container) {
-				podSecurity(pod).RunAsUser = new(int64(1500))
-				security(c).RunAsUser = new(uid)
+				PodSecurity(pod).RunAsUser = new(int64(1500))
+				Security(c).RunAsUser = new(uid)
 			}},
 		)
 	}
-	return diffCase{name: "runAsUser MustRunAs", psp: p, pods: expand(vs)}
+	return Case{Name: "runAsUser MustRunAs", PSP: p, Pods: expand(vs)}
 }
 
-func mustRunAsNonRootCase() diffCase {
-	p := pspWith("non-root", func(s *psp.PodSecurityPolicySpec) {
+func mustRunAsNonRootCase() Case {
+	p := PSPWith("non-root", func(s *psp.PodSecurityPolicySpec) {
 		s.RunAsUser = psp.RunAsUserStrategyOptions{Rule: psp.RunAsUserStrategyMustRunAsNonRoot}
 	})
 	var vs []variation
@@ -230,19 +234,19 @@ func mustRunAsNonRootCase() diffCase {
 				name := fmt.Sprintf("%s runAsNonRoot %v runAsUser %v", where, deref(nonRoot), deref(uid))
 				vs = append(vs, variation{name, func(pod *corev1.Pod, c *corev1.Container) {
 					if where == "pod" {
-						podSecurity(pod).RunAsNonRoot, podSecurity(pod).RunAsUser = nonRoot, uid
+						PodSecurity(pod).RunAsNonRoot, PodSecurity(pod).RunAsUser = nonRoot, uid
 					} else {
-						security(c).RunAsNonRoot, security(c).RunAsUser = nonRoot, uid
+						Security(c).RunAsNonRoot, Security(c).RunAsUser = nonRoot, uid
 					}
 				}})
 			}
 		}
 	}
 	vs = append(vs, variation{"pod runAsNonRoot true, container runAsNonRoot false", func(pod *corev1.Pod, c *corev1.Container) {
-		podSecurity(pod).RunAsNonRoot = new(true)
-		security(c).RunAsNonRoot = new(false)
+		PodSecurity(pod).RunAsNonRoot = new(true)
+		Security(c).RunAsNonRoot = new(false)
 	}})
-	return diffCase{name: "runAsUser MustRunAsNonRoot", psp: p, pods: expand(vs)}
+	return Case{Name: "runAsUser MustRunAsNonRoot", PSP: p, Pods: expand(vs)}
 }
 
 func deref[T any](v *T) any {
@@ -254,32 +258,32 @@ func deref[T any](v *T) any {
 
 // groupsCase restricts runAsGroup, fsGroup and supplementalGroups with the
 // same rule and ranges.
-func groupsCase(rule psp.RunAsGroupStrategy) diffCase {
+func groupsCase(rule psp.RunAsGroupStrategy) Case {
 	ranges := []psp.IDRange{{Min: 100, Max: 200}, {Min: 300, Max: 300}}
-	p := pspWith("groups-"+toLowerASCII(string(rule)), func(s *psp.PodSecurityPolicySpec) {
+	p := PSPWith("groups-"+toLowerASCII(string(rule)), func(s *psp.PodSecurityPolicySpec) {
 		s.RunAsGroup = &psp.RunAsGroupStrategyOptions{Rule: rule, Ranges: ranges}
 		s.FSGroup = psp.FSGroupStrategyOptions{Rule: psp.FSGroupStrategyType(rule), Ranges: ranges}
 		s.SupplementalGroups = psp.SupplementalGroupsStrategyOptions{Rule: psp.SupplementalGroupsStrategyType(rule), Ranges: ranges}
 	})
 	vs := []variation{
 		{"nothing set", func(*corev1.Pod, *corev1.Container) {}},
-		{"empty supplementalGroups", func(pod *corev1.Pod, _ *corev1.Container) { podSecurity(pod).SupplementalGroups = []int64{} }},
-		{"supplementalGroups 100, 300", func(pod *corev1.Pod, _ *corev1.Container) { podSecurity(pod).SupplementalGroups = []int64{100, 300} }},
-		{"supplementalGroups 100, 301", func(pod *corev1.Pod, _ *corev1.Container) { podSecurity(pod).SupplementalGroups = []int64{100, 301} }},
+		{"empty supplementalGroups", func(pod *corev1.Pod, _ *corev1.Container) { PodSecurity(pod).SupplementalGroups = []int64{} }},
+		{"supplementalGroups 100, 300", func(pod *corev1.Pod, _ *corev1.Container) { PodSecurity(pod).SupplementalGroups = []int64{100, 300} }},
+		{"supplementalGroups 100, 301", func(pod *corev1.Pod, _ *corev1.Container) { PodSecurity(pod).SupplementalGroups = []int64{100, 301} }},
 	}
 	for _, gid := range []int64{0, 99, 100, 200, 201, 299, 300, 301} {
 		vs = append(vs,
-			variation{fmt.Sprintf("container runAsGroup %d", gid), func(_ *corev1.Pod, c *corev1.Container) { security(c).RunAsGroup = new(gid) }},
-			variation{fmt.Sprintf("pod runAsGroup %d", gid), func(pod *corev1.Pod, _ *corev1.Container) { podSecurity(pod).RunAsGroup = new(gid) }},
+			variation{fmt.Sprintf("container runAsGroup %d", gid), func(_ *corev1.Pod, c *corev1.Container) { Security(c).RunAsGroup = new(gid) }},
+			variation{fmt.Sprintf("pod runAsGroup %d", gid), func(pod *corev1.Pod, _ *corev1.Container) { PodSecurity(pod).RunAsGroup = new(gid) }},
 			variation{fmt.Sprintf("pod runAsGroup %d, container 150", gid), func(pod *corev1.Pod, c *corev1.Container) {
-				podSecurity(pod).RunAsGroup = new(gid)
-				security(c).RunAsGroup = new(int64(150))
+				PodSecurity(pod).RunAsGroup = new(gid)
+				Security(c).RunAsGroup = new(int64(150))
 			}},
-			variation{fmt.Sprintf("fsGroup %d", gid), func(pod *corev1.Pod, _ *corev1.Container) { podSecurity(pod).FSGroup = new(gid) }},
-			variation{fmt.Sprintf("supplementalGroups %d", gid), func(pod *corev1.Pod, _ *corev1.Container) { podSecurity(pod).SupplementalGroups = []int64{gid} }},
+			variation{fmt.Sprintf("fsGroup %d", gid), func(pod *corev1.Pod, _ *corev1.Container) { PodSecurity(pod).FSGroup = new(gid) }},
+			variation{fmt.Sprintf("supplementalGroups %d", gid), func(pod *corev1.Pod, _ *corev1.Container) { PodSecurity(pod).SupplementalGroups = []int64{gid} }},
 		)
 	}
-	return diffCase{name: "groups " + string(rule), psp: p, pods: expand(vs)}
+	return Case{Name: "groups " + string(rule), PSP: p, Pods: expand(vs)}
 }
 
 func toLowerASCII(s string) string {
@@ -292,25 +296,25 @@ func toLowerASCII(s string) string {
 	return string(b)
 }
 
-func readOnlyRootFilesystemCase() diffCase {
-	p := pspWith("read-only-root", func(s *psp.PodSecurityPolicySpec) { s.ReadOnlyRootFilesystem = true })
+func readOnlyRootFilesystemCase() Case {
+	p := PSPWith("read-only-root", func(s *psp.PodSecurityPolicySpec) { s.ReadOnlyRootFilesystem = true })
 	vs := []variation{{"unset (PSP default)", func(*corev1.Pod, *corev1.Container) {}}}
 	for _, v := range []bool{true, false} {
 		vs = append(vs, variation{fmt.Sprintf("readOnlyRootFilesystem %v", v), func(_ *corev1.Pod, c *corev1.Container) {
-			security(c).ReadOnlyRootFilesystem = new(v)
+			Security(c).ReadOnlyRootFilesystem = new(v)
 		}})
 	}
-	return diffCase{name: "readOnlyRootFilesystem", psp: p, pods: expand(vs)}
+	return Case{Name: "readOnlyRootFilesystem", PSP: p, Pods: expand(vs)}
 }
 
 func capabilities(add, drop []corev1.Capability) func(*corev1.Pod, *corev1.Container) {
 	return func(_ *corev1.Pod, c *corev1.Container) {
-		security(c).Capabilities = &corev1.Capabilities{Add: add, Drop: drop}
+		Security(c).Capabilities = &corev1.Capabilities{Add: add, Drop: drop}
 	}
 }
 
-func capabilitiesCase() diffCase {
-	p := pspWith("capabilities", func(s *psp.PodSecurityPolicySpec) {
+func capabilitiesCase() Case {
+	p := PSPWith("capabilities", func(s *psp.PodSecurityPolicySpec) {
 		s.AllowedCapabilities = []corev1.Capability{"CHOWN", "NET_BIND_SERVICE"}
 		s.DefaultAddCapabilities = []corev1.Capability{"SETUID"}
 		s.RequiredDropCapabilities = []corev1.Capability{"NET_RAW", "SYS_ADMIN"}
@@ -328,20 +332,20 @@ func capabilitiesCase() diffCase {
 		{"drop ALL, add SYS_TIME", capabilities(caps{"SYS_TIME"}, caps{"ALL"})},
 		{"drop SETUID (no default add)", capabilities(nil, caps{"SETUID"})},
 	}
-	return diffCase{name: "capabilities", psp: p, pods: expand(vs)}
+	return Case{Name: "capabilities", PSP: p, Pods: expand(vs)}
 }
 
 // noCapabilitiesCase: an empty allowedCapabilities list allows adding
 // nothing.
-func noCapabilitiesCase() diffCase {
-	p := pspWith("no-capabilities", func(s *psp.PodSecurityPolicySpec) { s.AllowedCapabilities = nil })
+func noCapabilitiesCase() Case {
+	p := PSPWith("no-capabilities", func(s *psp.PodSecurityPolicySpec) { s.AllowedCapabilities = nil })
 	type caps = []corev1.Capability
 	vs := []variation{
 		{"nothing set", func(*corev1.Pod, *corev1.Container) {}},
 		{"add NET_BIND_SERVICE", capabilities(caps{"NET_BIND_SERVICE"}, nil)},
 		{"empty add", capabilities(caps{}, caps{"ALL"})},
 	}
-	return diffCase{name: "allowedCapabilities empty", psp: p, pods: expand(vs)}
+	return Case{Name: "allowedCapabilities empty", PSP: p, Pods: expand(vs)}
 }
 
 func volume(name string, source corev1.VolumeSource) func(*corev1.Pod, *corev1.Container) {
@@ -358,8 +362,8 @@ func csiVolume(driver string) corev1.VolumeSource {
 	return corev1.VolumeSource{CSI: &corev1.CSIVolumeSource{Driver: driver}}
 }
 
-func driversCase() diffCase {
-	p := pspWith("drivers", func(s *psp.PodSecurityPolicySpec) {
+func driversCase() Case {
+	p := PSPWith("drivers", func(s *psp.PodSecurityPolicySpec) {
 		s.Volumes = []psp.FSType{psp.FlexVolume, psp.CSI, psp.EmptyDir}
 		s.AllowedFlexVolumes = []psp.AllowedFlexVolume{{Driver: "example.com/lvm"}, {Driver: "example.com/cifs"}}
 		s.AllowedCSIDrivers = []psp.AllowedCSIDriver{{Name: "secrets-store.csi.k8s.io"}}
@@ -373,11 +377,11 @@ func driversCase() diffCase {
 		{"csi other.csi.k8s.io", volume("csi", csiVolume("other.csi.k8s.io"))},
 		{"emptyDir", volume("scratch", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}})},
 	}
-	return diffCase{name: "allowedFlexVolumes and allowedCSIDrivers", psp: p, pods: expand(vs)}
+	return Case{Name: "allowedFlexVolumes and allowedCSIDrivers", PSP: p, Pods: expand(vs)}
 }
 
-func sysctlsCase() diffCase {
-	p := pspWith("sysctls", func(s *psp.PodSecurityPolicySpec) {
+func sysctlsCase() Case {
+	p := PSPWith("sysctls", func(s *psp.PodSecurityPolicySpec) {
 		s.ForbiddenSysctls = []string{"kernel.shm_rmid_forced", "net.ipv4.ip_local*"}
 		s.AllowedUnsafeSysctls = []string{"net.core.somaxconn", "kernel.msg*"}
 	})
@@ -388,29 +392,29 @@ func sysctlsCase() diffCase {
 		"kernel.shm_rmid_forced2", "net.ipv4.ip_unprivileged_port_start", "kernel.sem",
 	} {
 		vs = append(vs, variation{"sysctl " + name, func(pod *corev1.Pod, _ *corev1.Container) {
-			podSecurity(pod).Sysctls = []corev1.Sysctl{{Name: name, Value: "1"}}
+			PodSecurity(pod).Sysctls = []corev1.Sysctl{{Name: name, Value: "1"}}
 		}})
 	}
-	return diffCase{name: "forbiddenSysctls", psp: p, pods: expand(vs)}
+	return Case{Name: "forbiddenSysctls", PSP: p, Pods: expand(vs)}
 }
 
-// runtimeClasses must exist on the server: the RuntimeClass admission
+// RuntimeClasses must exist on the server: the RuntimeClass admission
 // plugin rejects pods naming an unknown one.
-var runtimeClasses = []string{"gvisor", "kata", "runc"}
+var RuntimeClasses = []string{"gvisor", "kata", "runc"}
 
-func runtimeClassCase() diffCase {
-	p := pspWith("runtime-classes", func(s *psp.PodSecurityPolicySpec) {
+func runtimeClassCase() Case {
+	p := PSPWith("runtime-classes", func(s *psp.PodSecurityPolicySpec) {
 		s.RuntimeClass = &psp.RuntimeClassStrategyOptions{AllowedRuntimeClassNames: []string{"gvisor", "kata"}, DefaultRuntimeClassName: new("gvisor")}
 	})
 	vs := []variation{{"unset (PSP default)", func(*corev1.Pod, *corev1.Container) {}}}
-	for _, name := range runtimeClasses {
+	for _, name := range RuntimeClasses {
 		vs = append(vs, variation{"runtimeClassName " + name, func(pod *corev1.Pod, _ *corev1.Container) { pod.Spec.RuntimeClassName = new(name) }})
 	}
-	return diffCase{name: "runtimeClass", psp: p, pods: expand(vs)}
+	return Case{Name: "runtimeClass", PSP: p, Pods: expand(vs)}
 }
 
-func hostPortsCase() diffCase {
-	p := pspWith("host-ports", func(s *psp.PodSecurityPolicySpec) {
+func hostPortsCase() Case {
+	p := PSPWith("host-ports", func(s *psp.PodSecurityPolicySpec) {
 		s.HostPorts = []psp.HostPortRange{{Min: 80, Max: 80}, {Min: 8000, Max: 8080}}
 	})
 	vs := []variation{{"container port without host port", func(_ *corev1.Pod, c *corev1.Container) {
@@ -424,11 +428,11 @@ func hostPortsCase() diffCase {
 	vs = append(vs, variation{"host ports 80 and 9000", func(_ *corev1.Pod, c *corev1.Container) {
 		c.Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 80}, {ContainerPort: 9000, HostPort: 9000}}
 	}})
-	return diffCase{name: "hostPorts", psp: p, pods: expand(vs)}
+	return Case{Name: "hostPorts", PSP: p, Pods: expand(vs)}
 }
 
-func volumeTypesCase() diffCase {
-	p := pspWith("volume-types", func(s *psp.PodSecurityPolicySpec) {
+func volumeTypesCase() Case {
+	p := PSPWith("volume-types", func(s *psp.PodSecurityPolicySpec) {
 		s.Volumes = []psp.FSType{psp.ConfigMap, psp.Secret, psp.EmptyDir}
 	})
 	token := corev1.VolumeProjection{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}}
@@ -467,12 +471,12 @@ func volumeTypesCase() diffCase {
 		{"projected other config map", volume("v", projected(token, otherConfigMap))},
 		{"projected pod name", volume("v", projected(token, podName))},
 	}
-	return diffCase{name: "volumes", psp: p, pods: expand(vs)}
+	return Case{Name: "volumes", PSP: p, Pods: expand(vs)}
 }
 
-func seLinuxCase() diffCase {
+func seLinuxCase() Case {
 	want := corev1.SELinuxOptions{User: "system_u", Type: "container_t", Level: "s0:c1,c2,c2"}
-	p := pspWith("selinux", func(s *psp.PodSecurityPolicySpec) {
+	p := PSPWith("selinux", func(s *psp.PodSecurityPolicySpec) {
 		s.SELinux = psp.SELinuxStrategyOptions{Rule: psp.SELinuxStrategyMustRunAs, SELinuxOptions: &want}
 	})
 	with := func(edit func(o *corev1.SELinuxOptions)) *corev1.SELinuxOptions {
@@ -497,14 +501,20 @@ func seLinuxCase() diffCase {
 	vs := []variation{{"nothing set (PSP default)", func(*corev1.Pod, *corev1.Container) {}}}
 	for name, o := range options {
 		vs = append(vs,
-			variation{"pod " + name, func(pod *corev1.Pod, _ *corev1.Container) { podSecurity(pod).SELinuxOptions = o }},
-			variation{"container " + name, func(_ *corev1.Pod, c *corev1.Container) { security(c).SELinuxOptions = o }},
+			variation{"pod " + name, func(pod *corev1.Pod, _ *corev1.Container) { PodSecurity(pod).SELinuxOptions = o }},
+			variation{"container " + name, func(_ *corev1.Pod, c *corev1.Container) { Security(c).SELinuxOptions = o }},
 			variation{"pod the PSP's, container " + name, func(pod *corev1.Pod, c *corev1.Container) {
-				podSecurity(pod).SELinuxOptions = options["the PSP's"]
-				security(c).SELinuxOptions = o
+				PodSecurity(pod).SELinuxOptions = options["the PSP's"]
+				Security(c).SELinuxOptions = o
 			}},
 		)
 	}
+	sortVariations(vs)
+	return Case{Name: "seLinux MustRunAs", PSP: p, Pods: expand(vs)}
+}
+
+// sortVariations orders variations built from a map by name, so that the
+// pods keep their order from run to run.
+func sortVariations(vs []variation) {
 	slices.SortFunc(vs, func(a, b variation) int { return strings.Compare(a.name, b.name) })
-	return diffCase{name: "seLinux MustRunAs", psp: p, pods: expand(vs)}
 }
