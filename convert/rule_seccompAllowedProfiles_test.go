@@ -9,6 +9,15 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
 			name:  "seccomp runtime/default is restricted and rejecting localhost profiles is a gap",
 			level: "restricted",
 			gaps:  []string{field},
+			notes: []string{},
+		},
+		{
+			// The default profile is what keeps such pods in; without it
+			// 1.24 rejects them, and restricted does too.
+			name:  "seccomp allowedProfileNames runtime/default without a default rejects every pod that names no profile: a note",
+			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
+			level: "restricted",
+			notes: []string{field},
 		},
 		{
 			name: "seccomp annotations absent admit only pods without a profile and are baseline",
@@ -18,6 +27,7 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
 			findings: []string{field + "@restricted: seccompProfile_restricted"},
 			messages: []string{"there is no seccomp allowedProfileNames annotation, so 1.24 admission admits only pods without a seccomp profile"},
 			gaps:     []string{field},
+			notes:    []string{},
 		},
 		{
 			name: "seccomp annotations absent are restricted before v1.19, when PSS read the annotations",
@@ -33,6 +43,7 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
 			level:    "baseline",
 			findings: []string{field + "@restricted: seccompProfile_restricted"},
 			messages: []string{"has an empty entry and there is no default profile"},
+			notes:    []string{},
 		},
 		{
 			name:     "seccomp allowedProfileNames with unconfined is privileged",
@@ -62,6 +73,7 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
   seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
 			level: "restricted",
 			gaps:  []string{field},
+			notes: []string{field},
 		},
 		{
 			name: "seccomp allowedProfileNames localhost/ without a profile name is baseline: the stored pod has no seccompProfile field",
