@@ -1,6 +1,9 @@
 package convert
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestRuleSeccompAllowedProfiles(t *testing.T) {
 	const field = "annotations[seccomp.security.alpha.kubernetes.io/allowedProfileNames]"
@@ -97,4 +100,18 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
 			level: "restricted",
 		},
 	})
+}
+
+func TestSeccompAllowListWithoutDefaultNote(t *testing.T) {
+	p := patchedPSP(t, basePSP, `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: "runtime/default,localhost/app.json",
+  seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`)
+	got := Convert(p, version(t, "latest"))
+	want := []Note{{
+		Field: "annotations[seccomp.security.alpha.kubernetes.io/allowedProfileNames]",
+		Message: "seccomp allowedProfileNames (runtime/default,localhost/app.json) does not allow an unset profile and there is no defaultProfileName: " +
+			"1.24 admission rejects every pod that names no seccomp profile, so only workloads that set an allowed profile themselves run under this PSP",
+	}}
+	if !slices.Equal(got.Notes, want) {
+		t.Errorf("notes = %+v, want %+v", got.Notes, want)
+	}
 }
