@@ -15,7 +15,8 @@ import (
 //   - each witness, on a clean pod that also carries what the other fields
 //     require, is admitted, and the pod admission returns (after the PSP's
 //     defaults) still fails every check the witness is charged with: each
-//     finding is backed by a pod the PSP really admits;
+//     finding is backed by a pod the PSP really admits; a witness the
+//     PSP's defaults make is sent as written, and admission must make it;
 //   - each restriction is rejected, or admission overrides it: each gap is
 //     something the PSP really enforces;
 //   - a PSP said to admit nothing rejects the clean pod.
@@ -37,13 +38,20 @@ func checkAgainstAdmission(t *testing.T, p *psp.PodSecurityPolicy, version api.V
 		}
 		for _, w := range f.witnesses {
 			pod := requiredPod(fields, i)
-			w.apply(pod)
+			if w.written != nil {
+				w.written(pod)
+			} else {
+				w.apply(pod)
+			}
 			adm := psp.Admit(p, pod)
 			if !adm.Admitted() {
 				t.Errorf("%s: %s witness %q is rejected: %v", p.Name, f.field, w.name, adm.Errors)
 				continue
 			}
-			charged, got := judge(w, version), judgePod(adm.Pod, version)
+			if w.written != nil {
+				checkDefaultsMake(t, p.Name+": "+f.field, w, adm.Pod)
+			}
+			charged, got := judge(w, version), judgePod(adm.Pod, pod, version)
 			if !subset(charged.baseline, got.baseline) || !subset(charged.restricted, got.restricted) {
 				t.Errorf("%s: %s witness %q is charged with %v but the admitted pod fails only %v", p.Name, f.field, w.name, charged, got)
 			}
@@ -70,10 +78,22 @@ func checkRestrictedImpliesBaseline(t *testing.T, c podChange, version api.Versi
 	t.Helper()
 	pod := cleanPod()
 	c.apply(pod)
-	restricted := governableFailures(pod, api.LevelRestricted, version)
-	baseline := governableFailures(pod, api.LevelBaseline, version)
+	written := c.writtenPod()
+	restricted := governableFailures(pod, written, api.LevelRestricted, version)
+	baseline := governableFailures(pod, written, api.LevelBaseline, version)
 	if len(restricted) == 0 && len(baseline) > 0 {
 		t.Errorf("%s at %s: passes restricted but fails baseline %v", c.name, version, baseline)
+	}
+}
+
+// checkDefaultsMake backs a witness the PSP's defaults make: admission
+// of the pod as written already holds the change.
+func checkDefaultsMake(t *testing.T, what string, w podChange, admitted *corev1.Pod) {
+	t.Helper()
+	again := admitted.DeepCopy()
+	w.apply(again)
+	if !equality.Semantic.DeepEqual(again, admitted) {
+		t.Errorf("%s witness %q: admission does not make the change; admitted %v", what, w.name, admitted.Spec)
 	}
 }
 

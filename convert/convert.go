@@ -121,23 +121,25 @@ func (v verdict) lowest() api.Level {
 func judge(c podChange, version api.Version) verdict {
 	pod := cleanPod()
 	c.apply(pod)
-	return judgePod(pod, version)
+	return judgePod(pod, c.writtenPod(), version)
 }
 
-func judgePod(pod *corev1.Pod, version api.Version) verdict {
-	v := verdict{restricted: governableFailures(pod, api.LevelRestricted, version)}
+// judgePod judges the pod, which admission made of written: what written
+// chose itself decides which checks the PSP governs.
+func judgePod(pod, written *corev1.Pod, version api.Version) verdict {
+	v := verdict{restricted: governableFailures(pod, written, api.LevelRestricted, version)}
 	if len(v.restricted) > 0 {
 		// A pod that passes restricted passes baseline: PSA's restricted
 		// checks include or tighten every baseline check.
-		v.baseline = governableFailures(pod, api.LevelBaseline, version)
+		v.baseline = governableFailures(pod, written, api.LevelBaseline, version)
 	}
 	return v
 }
 
-func governableFailures(pod *corev1.Pod, level api.Level, version api.Version) []string {
+func governableFailures(pod, written *corev1.Pod, level api.Level, version api.Version) []string {
 	var ids []string
 	for _, f := range evaluator.Failures(api.LevelVersion{Level: level, Version: version}, &pod.ObjectMeta, &pod.Spec) {
-		if governable(f.ID, pod) {
+		if governable(f.ID, written) {
 			ids = append(ids, f.ID)
 		}
 	}
@@ -145,16 +147,18 @@ func governableFailures(pod *corev1.Pod, level api.Level, version api.Version) [
 }
 
 // governable reports whether a PSP could have kept the pod from failing
-// the check. Two checks are beyond every PSP (REFERENCE §7): no PSP looked
-// at probe or lifecycle hosts, and a pod whose containers all run with a
-// non-zero UID passes even MustRunAsNonRoot without the runAsNonRoot field
-// PSA wants; adding that field is the workload patches' work.
-func governable(check string, pod *corev1.Pod) bool {
+// the check, judged on the pod as written. Two checks are beyond every
+// PSP (REFERENCE §7): no PSP looked at probe or lifecycle hosts, and a pod
+// whose containers all chose a non-zero UID themselves passes even
+// MustRunAsNonRoot without the runAsNonRoot field PSA wants; adding that
+// field is the workload patches' work. A UID the PSP wrote in does not
+// count: MustRunAsNonRoot would have written runAsNonRoot: true instead.
+func governable(check string, written *corev1.Pod) bool {
 	switch check {
 	case "hostProbesAndHostLifecycle":
 		return false
 	case "runAsNonRoot":
-		return !allRunAsNonZeroUID(pod)
+		return !allRunAsNonZeroUID(written)
 	}
 	return true
 }
@@ -231,12 +235,12 @@ func judgeRestrictions(f fieldAnalysis, version api.Version, broken checkSets) *
 	for _, r := range f.restrictions {
 		pod := cleanPod()
 		r.apply(pod)
-		v := verdict{restricted: governableFailures(pod, api.LevelRestricted, version)}
+		v := verdict{restricted: governableFailures(pod, pod, api.LevelRestricted, version)}
 		if !broken.covers(api.LevelRestricted, v.restricted) {
 			continue // restricted holds it out
 		}
 		if len(v.restricted) > 0 {
-			v.baseline = governableFailures(pod, api.LevelBaseline, version)
+			v.baseline = governableFailures(pod, pod, api.LevelBaseline, version)
 		}
 		if !broken.covers(api.LevelBaseline, v.baseline) {
 			continue // baseline holds it out

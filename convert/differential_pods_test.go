@@ -78,8 +78,8 @@ func psaFixturePods(t *testing.T) (pods []diffPod, files int) {
 // MustRunAs (custom ones under RunAsAny), each unsafe sysctl (patterns
 // expanded), one volume of each allowed type, each allowed seccomp and
 // AppArmor profile, each runAsUser range's min and max UID, privileged
-// containers, host namespaces, privilege escalation, Unmasked proc mounts,
-// runtime classes. Each starts from fittedTemplate(p), so that only the
+// containers, host namespaces, Windows HostProcess pods, privilege
+// escalation, Unmasked proc mounts, runtime classes. Each starts from fittedTemplate(p), so that only the
 // allowance under test differs from a pod p admits; a last pod combines
 // them all.
 func allowancePods(p *psp.PodSecurityPolicy) []diffPod {
@@ -539,8 +539,8 @@ func containerKindEdits(p *psp.PodSecurityPolicy) []podEdit {
 }
 
 // simpleFlagEdits covers the yes/no allowances: privileged containers,
-// host namespaces, privilege escalation, Unmasked proc mounts and runtime
-// classes.
+// host namespaces (and the Windows HostProcess pods hostNetwork lets in),
+// privilege escalation, Unmasked proc mounts and runtime classes.
 func simpleFlagEdits(p *psp.PodSecurityPolicy) []podEdit {
 	var edits []podEdit
 	add := func(allowed bool, name string, apply func(*corev1.PodTemplateSpec)) {
@@ -550,6 +550,11 @@ func simpleFlagEdits(p *psp.PodSecurityPolicy) []podEdit {
 	}
 	add(p.Spec.Privileged, "privileged", func(tmpl *corev1.PodTemplateSpec) { containerSecurity(tmpl).Privileged = new(true) })
 	add(p.Spec.HostNetwork, "hostNetwork", func(tmpl *corev1.PodTemplateSpec) { tmpl.Spec.HostNetwork = true })
+	// 1.24 never looked at hostProcess, which needs hostNetwork.
+	add(p.Spec.HostNetwork, "Windows HostProcess", func(tmpl *corev1.PodTemplateSpec) {
+		tmpl.Spec.HostNetwork = true
+		templateSecurity(tmpl).WindowsOptions = &corev1.WindowsSecurityContextOptions{HostProcess: new(true)}
+	})
 	add(p.Spec.HostPID, "hostPID", func(tmpl *corev1.PodTemplateSpec) { tmpl.Spec.HostPID = true })
 	add(p.Spec.HostIPC, "hostIPC", func(tmpl *corev1.PodTemplateSpec) { tmpl.Spec.HostIPC = true })
 	add(p.Spec.AllowPrivilegeEscalationOrDefault(), "allowPrivilegeEscalation true", func(tmpl *corev1.PodTemplateSpec) {

@@ -31,11 +31,18 @@ import (
 //     stored it (storedPod), passes the level Convert reports;
 //  3. for each level stricter than the reported one some admitted pod
 //     fails it: the finding is real. Where neither fixtures nor allowance
-//     pods show it, the engine's own witnesses, admitted the same way, may.
+//     pods show it, the engine's own witnesses, admitted the same way, may;
+//  4. every check an admitted pod fails at a level stricter than the
+//     reported one is named by a finding at that level or below (a
+//     restricted check also through the baseline check it overrides): the
+//     findings say everything that stands in the way;
+//  5. a PSP that rejects a pod naming no seccomp profile has a seccomp
+//     note saying so, and a PSP with such a note rejects that pod
+//     (unsetSeccompNoted).
 //
 // What no PSP can govern is left out (governableChecksFailed):
 // hostProbesAndHostLifecycle, and the runAsNonRoot and runAsUser verdicts
-// on identity fields 1.24 did not judge.
+// on identity fields 1.24 did not judge or the pod chose itself.
 func TestDifferentialLevelHoldsForAdmittedPods(t *testing.T) {
 	policies, corpus := differentialPolicies(t)
 	fixtures, fixtureFiles := psaFixturePods(t)
@@ -48,13 +55,20 @@ func TestDifferentialLevelHoldsForAdmittedPods(t *testing.T) {
 		allowances := admissionPods(allowancePods(p))
 		outcomes[i] = checkPolicy(p, slices.Concat(fixtures, allowances), versions, Convert)
 		outcomes[i].allowancePods = len(allowances)
+		outcomes[i].seccompNote = unsetSeccompNoted(p, Convert(p, pss.NewestVersion()))
 	})
 
 	var total differentialTotals
 	for i, o := range outcomes {
 		total.add(o)
-		for _, m := range groupMisses(o.misses) {
+		for _, m := range groupMisses(o.misses, "") {
 			t.Errorf("%s (%s): %s", policies[i].psp.Name, policies[i].origin, m)
+		}
+		for _, m := range groupMisses(o.unnamed, ", which no finding names") {
+			t.Errorf("%s (%s): %s", policies[i].psp.Name, policies[i].origin, m)
+		}
+		if o.seccompNote != "" {
+			t.Errorf("%s (%s): %s", policies[i].psp.Name, policies[i].origin, o.seccompNote)
 		}
 		for _, u := range o.unwitnessed {
 			t.Errorf("%s (%s) at %s: reported below %s, but no admitted pod fails %s (findings: %s)",
@@ -133,6 +147,11 @@ type policyOutcome struct {
 	allowancePods                             int
 	pairs, admittedFixture, admittedAllowance int
 	misses                                    []differentialMiss
+	// unnamed are admitted pods failing, at a level stricter than the
+	// reported one, a check no finding names.
+	unnamed []differentialMiss
+	// seccompNote says how unsetSeccompNoted failed, if it did.
+	seccompNote string
 	// witnessedBy names the source of the first pod failing each stricter
 	// level at each version: "fixture", "allowance" or "engine".
 	witnessedBy map[versionLevel]string
@@ -158,15 +177,15 @@ func (m differentialMiss) String() string {
 }
 
 // groupMisses words the misses of one PSP one line per level and checks:
-// the versions and the first few pods.
-func groupMisses(misses []differentialMiss) []string {
+// the versions and the first few pods; what is added after the checks.
+func groupMisses(misses []differentialMiss, what string) []string {
 	type group struct {
 		versions, pods []string
 	}
 	groups := map[string]*group{}
 	var keys []string
 	for _, m := range misses {
-		key := fmt.Sprintf("fails %s (%s)", m.level, strings.Join(m.checks, ", "))
+		key := fmt.Sprintf("fail %s (%s)%s", m.level, strings.Join(m.checks, ", "), what)
 		g := groups[key]
 		if g == nil {
 			g = &group{}
@@ -231,23 +250,90 @@ func (o *policyOutcome) judgeAdmitted(p *psp.PodSecurityPolicy, pod diffPod, ver
 	if !adm.Admitted() {
 		return false
 	}
-	judged := effectiveIdentity(storedPod(adm.Pod))
+	judged := effectiveIdentity(storedPod(adm.Pod), podOf(pod))
 	for _, v := range versions {
-		level := o.results[v.String()].Level
-		if level != api.LevelPrivileged {
-			if checks := governableChecksFailed(judged, level, v); len(checks) > 0 {
-				o.misses = append(o.misses, differentialMiss{pod: pod.name, version: v.String(), level: level, checks: checks})
+		result := o.results[v.String()]
+		if result.Level != api.LevelPrivileged {
+			if checks := governableChecksFailed(judged, result.Level, v); len(checks) > 0 {
+				o.misses = append(o.misses, differentialMiss{pod: pod.name, version: v.String(), level: result.Level, checks: checks})
 			}
 		}
-		for _, stricter := range pss.StricterLevels(level) {
+		for _, stricter := range pss.StricterLevels(result.Level) {
+			checks := governableChecksFailed(judged, stricter, v)
 			key := versionLevel{v.String(), stricter}
-			if o.witnessedBy[key] == "" && len(governableChecksFailed(judged, stricter, v)) > 0 {
+			if o.witnessedBy[key] == "" && len(checks) > 0 {
 				o.witnessedBy[key] = source
+			}
+			if unnamed := unnamedChecks(result, stricter, checks); len(unnamed) > 0 {
+				o.unnamed = append(o.unnamed, differentialMiss{pod: pod.name, version: v.String(), level: stricter, checks: unnamed})
 			}
 		}
 	}
 	return true
 }
+
+// unsetSeccompNoted checks that r has a seccomp note exactly when p
+// rejects, for its seccomp profile, a pod that names none (the pod p's
+// other settings fit, fittedTemplate); it returns how that fails, or "".
+// Such a PSP runs only the workloads that set an allowed profile
+// themselves, which nothing else in a conversion says.
+func unsetSeccompNoted(p *psp.PodSecurityPolicy, r PolicyResult) string {
+	tmpl := fittedTemplate(p)
+	templateSecurity(tmpl).SeccompProfile = nil
+	delete(tmpl.Annotations, psp.SeccompPodAnnotation)
+	adm := psp.Admit(p, podOf(admissionPods([]diffPod{{name: "no seccomp profile", template: tmpl}})[0]))
+	var seccompErrors []string
+	for _, e := range adm.Errors {
+		if strings.Contains(e.Field, "seccomp") {
+			seccompErrors = append(seccompErrors, e.Error())
+		}
+	}
+	noted := slices.ContainsFunc(r.Notes, func(n Note) bool { return strings.HasPrefix(n.Field, "annotations[seccomp.") })
+	switch {
+	case len(seccompErrors) > 0 && !noted:
+		return "rejects a pod that names no seccomp profile (" + strings.Join(seccompErrors, "; ") + "), but no seccomp note says so"
+	case len(seccompErrors) == 0 && noted:
+		return fmt.Sprintf("has a seccomp note, but admits a pod that names no seccomp profile as far as seccomp goes (errors: %v)", adm.Errors)
+	}
+	return ""
+}
+
+// unnamedChecks returns the checks, failed at level, that no finding at
+// that level or below names, directly or, for a restricted check, through
+// the baseline check it overrides.
+func unnamedChecks(r PolicyResult, level api.Level, checks []string) []string {
+	var out []string
+	for _, id := range checks {
+		named := slices.ContainsFunc(r.Findings, func(f Finding) bool {
+			if api.CompareLevels(f.Level, level) > 0 {
+				return false
+			}
+			return slices.ContainsFunc(f.Checks, func(c string) bool {
+				return c == id || (level == api.LevelRestricted && slices.Contains(checkOverrides[id], c))
+			})
+		})
+		if !named {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// checkOverrides maps each restricted check to the baseline checks it
+// replaces at restricted (capabilities_restricted: capabilities_baseline).
+var checkOverrides = func() map[string][]string {
+	out := map[string][]string{}
+	for _, c := range policy.DefaultChecks() {
+		for _, v := range c.Versions {
+			for _, id := range v.OverrideCheckIDs {
+				if !slices.Contains(out[string(c.ID)], string(id)) {
+					out[string(c.ID)] = append(out[string(c.ID)], string(id))
+				}
+			}
+		}
+	}
+	return out
+}()
 
 // engineWitness tries the engine's own witnesses (each on the clean pod
 // with what the other fields require, as Convert judged them) as admitted
@@ -288,20 +374,24 @@ func governableChecksFailed(pod *corev1.Pod, level api.Level, v api.Version) []s
 	return ids
 }
 
-// effectiveIdentity is the pod with runAsUser and runAsNonRoot as they
-// decide who each container runs as, which is what 1.24 PSP judged: per
-// container its own value, else the pod's, written on the container, and
-// the pod's own fields dropped, since no container reads them then.
+// effectiveIdentity is the admitted pod with runAsUser and runAsNonRoot as
+// they decide who each container runs as, which is what 1.24 PSP judged:
+// per container its own value, else the pod's, written on the container,
+// and the pod's own fields dropped, since no container reads them then.
 //
-// A container with a non-zero UID runs as non-root whatever its
-// runAsNonRoot says, so it counts as runAsNonRoot: true. This is
-// REFERENCE.md §7's exclusion (runAsNonRoot of a pod whose containers all
-// run with a non-zero UID) applied per container: MustRunAsNonRoot admits
-// such a container unchanged, MustRunAs with non-zero ranges whatever its
-// runAsNonRoot says, and PSA wants the field, which only a workload patch
-// can write. A container with no UID keeps its runAsNonRoot, and UID 0
-// stays: those are PSP's to keep out.
-func effectiveIdentity(pod *corev1.Pod) *corev1.Pod {
+// A container that chose a non-zero UID itself (in written, the pod sent
+// to admission) runs as non-root whatever its runAsNonRoot says, so it
+// counts as runAsNonRoot: true. This is REFERENCE.md §7's exclusion
+// (runAsNonRoot of a pod whose containers all run with a non-zero UID)
+// applied per container: MustRunAsNonRoot admits such a container
+// unchanged, MustRunAs with non-zero ranges whatever its runAsNonRoot
+// says, and PSA wants the field, which only a workload patch can write.
+// A UID that MustRunAs wrote in does not count: MustRunAsNonRoot would
+// have written runAsNonRoot: true into that container, so its failing
+// runAsNonRoot is the PSP's doing. A container with no UID keeps its
+// runAsNonRoot, and UID 0 stays: those are PSP's to keep out.
+func effectiveIdentity(pod, written *corev1.Pod) *corev1.Pod {
+	chosen := chosenUIDs(written)
 	out := pod.DeepCopy()
 	podSC := out.Spec.SecurityContext
 	if podSC == nil {
@@ -314,11 +404,28 @@ func effectiveIdentity(pod *corev1.Pod) *corev1.Pod {
 		sc := c.SecurityContext
 		sc.RunAsUser = cmp.Or(sc.RunAsUser, podSC.RunAsUser)
 		sc.RunAsNonRoot = cmp.Or(sc.RunAsNonRoot, podSC.RunAsNonRoot)
-		if sc.RunAsUser != nil && *sc.RunAsUser != 0 {
+		if uid := chosen[c.Name]; uid != nil && *uid != 0 {
 			sc.RunAsNonRoot = new(true)
 		}
 	})
 	podSC.RunAsUser, podSC.RunAsNonRoot = nil, nil
+	return out
+}
+
+// chosenUIDs maps each container of the pod to the UID it runs as by its
+// own or the pod's runAsUser, nil when neither is set.
+func chosenUIDs(pod *corev1.Pod) map[string]*int64 {
+	var podUID *int64
+	if pod.Spec.SecurityContext != nil {
+		podUID = pod.Spec.SecurityContext.RunAsUser
+	}
+	out := map[string]*int64{}
+	visitPodContainers(&pod.Spec, func(c *corev1.Container) {
+		out[c.Name] = podUID
+		if c.SecurityContext != nil && c.SecurityContext.RunAsUser != nil {
+			out[c.Name] = c.SecurityContext.RunAsUser
+		}
+	})
 	return out
 }
 
@@ -444,6 +551,42 @@ func TestDifferentialCheckCatchesWrongLevels(t *testing.T) {
 			t.Errorf("unwitnessed %v, misses %v", o.unwitnessed, o.misses)
 		}
 	})
+	t.Run("a finding that leaves a check out is caught by the admitted pods failing it", func(t *testing.T) {
+		withoutHostProcess := func(p *psp.PodSecurityPolicy, v api.Version) PolicyResult {
+			r := Convert(p, v)
+			for i := range r.Findings {
+				r.Findings[i].Checks = slices.DeleteFunc(slices.Clone(r.Findings[i].Checks), func(c string) bool { return c == "windowsHostProcess" })
+			}
+			return r
+		}
+		o := checkPolicy(patchedPSP(t, permissivePSP, `{}`), fixtures, []api.Version{latest}, withoutHostProcess)
+		var got []string
+		for _, u := range o.unnamed {
+			got = append(got, string(u.level)+": "+strings.Join(u.checks, ","))
+		}
+		slices.Sort(got)
+		if got = slices.Compact(got); !slices.Equal(got, []string{"baseline: windowsHostProcess", "restricted: windowsHostProcess"}) {
+			t.Errorf("unnamed checks %q, want windowsHostProcess at both levels", got)
+		}
+	})
+	t.Run("MustRunAs claimed restricted admits pods it gave a UID but no runAsNonRoot", func(t *testing.T) {
+		p := patchedPSP(t, basePSP, `spec: {runAsUser: {rule: MustRunAs, ranges: [{min: 1000, max: 65535}]}}`)
+		o := checkPolicy(p, fixtures, []api.Version{latest}, claiming(api.LevelRestricted))
+		if !slices.ContainsFunc(o.misses, func(m differentialMiss) bool { return slices.Contains(m.checks, "runAsNonRoot") }) {
+			t.Errorf("no miss names runAsNonRoot; misses: %v", o.misses)
+		}
+	})
+	t.Run("an allow-list without a default and without its note is caught", func(t *testing.T) {
+		p := patchedPSP(t, basePSP, `metadata: {annotations: {`+seccompDefault+`: null}}`)
+		r := Convert(p, latest)
+		if msg := unsetSeccompNoted(p, r); msg != "" {
+			t.Fatalf("with the note: %s", msg)
+		}
+		r.Notes = nil
+		if msg := unsetSeccompNoted(p, r); !strings.Contains(msg, "no seccomp note says so") {
+			t.Errorf("without the note: %q", msg)
+		}
+	})
 	for _, tc := range []struct {
 		name, manifest string
 		unwitnessed    []api.Level
@@ -513,31 +656,38 @@ func TestStoredPodSyncsSeccompAsThe124Server(t *testing.T) {
 func TestEffectiveIdentityKeepsOnlyWhatDecidesTheUser(t *testing.T) {
 	restricted := api.LevelVersion{Level: api.LevelRestricted, Version: pss.NewestVersion()}
 	for _, tc := range []struct {
-		name       string
-		pod        string
+		name string
+		pod  string
+		// written is the pod sent to admission; "" means pod.
+		written    string
 		wantChecks []string
 	}{
 		{"pod runAsUser 0 that every container overrides is not judged",
-			`{securityContext: {runAsUser: 0}, containers: [{name: a, securityContext: {runAsUser: 1000}}]}`, nil},
+			`{securityContext: {runAsUser: 0}, containers: [{name: a, securityContext: {runAsUser: 1000}}]}`, "", nil},
 		{"pod runAsNonRoot false that every container overrides is not judged",
-			`{securityContext: {runAsNonRoot: false}, containers: [{name: a, securityContext: {runAsNonRoot: true}}]}`, nil},
+			`{securityContext: {runAsNonRoot: false}, containers: [{name: a, securityContext: {runAsNonRoot: true}}]}`, "", nil},
 		{"a non-zero UID needs no runAsNonRoot",
-			`{containers: [{name: a, securityContext: {runAsUser: 1000}}, {name: b, securityContext: {runAsNonRoot: true}}]}`, nil},
+			`{containers: [{name: a, securityContext: {runAsUser: 1000}}, {name: b, securityContext: {runAsNonRoot: true}}]}`, "", nil},
 		{"a non-zero UID with runAsNonRoot false runs as non-root",
-			`{securityContext: {runAsUser: 1000, runAsNonRoot: false}, containers: [{name: a}]}`, nil},
+			`{securityContext: {runAsUser: 1000, runAsNonRoot: false}, containers: [{name: a}]}`, "", nil},
 		{"pod runAsUser 0 that a container inherits fails",
-			`{securityContext: {runAsUser: 0, runAsNonRoot: true}, containers: [{name: a}]}`, []string{"runAsUser"}},
+			`{securityContext: {runAsUser: 0, runAsNonRoot: true}, containers: [{name: a}]}`, "", []string{"runAsUser"}},
 		{"no UID and runAsNonRoot false fails",
-			`{securityContext: {runAsNonRoot: false}, containers: [{name: a}]}`, []string{"runAsNonRoot"}},
+			`{securityContext: {runAsNonRoot: false}, containers: [{name: a}]}`, "", []string{"runAsNonRoot"}},
 		{"no UID and no runAsNonRoot fails",
-			`{containers: [{name: a, securityContext: {runAsUser: 1000}}, {name: b}]}`, []string{"runAsNonRoot"}},
+			`{containers: [{name: a, securityContext: {runAsUser: 1000}}, {name: b}]}`, "", []string{"runAsNonRoot"}},
+		{"a UID MustRunAs wrote in still needs runAsNonRoot",
+			`{containers: [{name: a, securityContext: {runAsUser: 1000}}]}`, `{containers: [{name: a}]}`, []string{"runAsNonRoot"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var spec corev1.PodSpec
+			var spec, written corev1.PodSpec
+			if err := yaml.UnmarshalStrict([]byte(cmp.Or(tc.written, tc.pod)), &written); err != nil {
+				t.Fatal(err)
+			}
 			if err := yaml.UnmarshalStrict([]byte(tc.pod), &spec); err != nil {
 				t.Fatal(err)
 			}
-			pod := effectiveIdentity(&corev1.Pod{Spec: spec})
+			pod := effectiveIdentity(&corev1.Pod{Spec: spec}, &corev1.Pod{Spec: written})
 			var got []string
 			for _, f := range differentialEvaluator.Failures(restricted, &pod.ObjectMeta, &pod.Spec) {
 				if f.ID == "runAsUser" || f.ID == "runAsNonRoot" {

@@ -28,6 +28,13 @@ Allowed values:
 admitted (any profile is "seccomp may not be set"), which restricted
 rejects from v1.19. A pod without a profile gets the default profile
 (rule_seccompDefaultProfile.go), so it stays unset only when there is none.
+
+The other way round, an allow-list with no empty entry and no "*" and no
+default profile rejects every pod that names no profile: only workloads
+that set an allowed profile themselves run today. The table reads such a
+list as restricted and says nothing about the pods it keeps out; a note
+does. (Restricted rejects those pods too, baseline does not: when baseline
+is the level, the lost restriction is also a gap.)
 */
 
 func init() {
@@ -134,6 +141,14 @@ func analyzeSeccompAllowedProfiles(p *psp.PodSecurityPolicy) analysis {
 	}
 	required := s.required()
 	var a analysis
+	if s.listed && s.def == "" && !s.admits("") {
+		a.notes = append(a.notes, Note{
+			Field: annotationField(psp.SeccompAllowedProfilesAnnotation),
+			Message: "seccomp allowedProfileNames (" + p.Annotations[psp.SeccompAllowedProfilesAnnotation] + ") does not allow an unset profile " +
+				"and there is no defaultProfileName: 1.24 admission rejects every pod that names no seccomp profile, " +
+				"so only workloads that set an allowed profile themselves run under this PSP",
+		})
+	}
 	for _, profile := range s.explicitProfiles() {
 		a.witnesses = append(a.witnesses, seccompChange(profile, profile, required == profile))
 	}

@@ -1,6 +1,9 @@
 package convert
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestRuleSeccompAllowedProfiles(t *testing.T) {
 	const field = "annotations[seccomp.security.alpha.kubernetes.io/allowedProfileNames]"
@@ -9,6 +12,15 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
 			name:  "seccomp runtime/default is restricted and rejecting localhost profiles is a gap",
 			level: "restricted",
 			gaps:  []string{field},
+			notes: []string{},
+		},
+		{
+			// The default profile is what keeps such pods in; without it
+			// 1.24 rejects them, and restricted does too.
+			name:  "seccomp allowedProfileNames runtime/default without a default rejects every pod that names no profile: a note",
+			patch: `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
+			level: "restricted",
+			notes: []string{field},
 		},
 		{
 			name: "seccomp annotations absent admit only pods without a profile and are baseline",
@@ -18,6 +30,7 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
 			findings: []string{field + "@restricted: seccompProfile_restricted"},
 			messages: []string{"there is no seccomp allowedProfileNames annotation, so 1.24 admission admits only pods without a seccomp profile"},
 			gaps:     []string{field},
+			notes:    []string{},
 		},
 		{
 			name: "seccomp annotations absent are restricted before v1.19, when PSS read the annotations",
@@ -33,6 +46,7 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
 			level:    "baseline",
 			findings: []string{field + "@restricted: seccompProfile_restricted"},
 			messages: []string{"has an empty entry and there is no default profile"},
+			notes:    []string{},
 		},
 		{
 			name:     "seccomp allowedProfileNames with unconfined is privileged",
@@ -62,6 +76,7 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
   seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`,
 			level: "restricted",
 			gaps:  []string{field},
+			notes: []string{field},
 		},
 		{
 			name: "seccomp allowedProfileNames localhost/ without a profile name is baseline: the stored pod has no seccompProfile field",
@@ -85,4 +100,18 @@ func TestRuleSeccompAllowedProfiles(t *testing.T) {
 			level: "restricted",
 		},
 	})
+}
+
+func TestSeccompAllowListWithoutDefaultNote(t *testing.T) {
+	p := patchedPSP(t, basePSP, `metadata: {annotations: {seccomp.security.alpha.kubernetes.io/allowedProfileNames: "runtime/default,localhost/app.json",
+  seccomp.security.alpha.kubernetes.io/defaultProfileName: null}}`)
+	got := Convert(p, version(t, "latest"))
+	want := []Note{{
+		Field: "annotations[seccomp.security.alpha.kubernetes.io/allowedProfileNames]",
+		Message: "seccomp allowedProfileNames (runtime/default,localhost/app.json) does not allow an unset profile and there is no defaultProfileName: " +
+			"1.24 admission rejects every pod that names no seccomp profile, so only workloads that set an allowed profile themselves run under this PSP",
+	}}
+	if !slices.Equal(got.Notes, want) {
+		t.Errorf("notes = %+v, want %+v", got.Notes, want)
+	}
 }

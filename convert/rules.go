@@ -61,6 +61,23 @@ type podChange struct {
 	// tests build pods the PSP admits from it.
 	required bool
 	apply    func(pod *corev1.Pod)
+	// written, set for a change the PSP's own defaults make, changes the
+	// clean pod into the pod as written, which admission turns into
+	// apply's pod. What a pod chose itself decides which checks a PSP
+	// governs (governable), so such a change is judged on both.
+	written func(pod *corev1.Pod)
+}
+
+// writtenPod is the clean pod as written with the change: apply's pod,
+// unless the PSP's defaults make the change.
+func (c podChange) writtenPod() *corev1.Pod {
+	pod := cleanPod()
+	if c.written != nil {
+		c.written(pod)
+	} else {
+		c.apply(pod)
+	}
+	return pod
 }
 
 // findingContext is what a finding's message may depend on.

@@ -29,6 +29,24 @@ func hostNamespacesCases() []admitCase {
 			pod: func(p *corev1.Pod) { p.Spec.HostNetwork, p.Spec.HostPID, p.Spec.HostIPC = true, true, true },
 		},
 		{
+			// 1.24 never looked at windowsOptions.hostProcess; pod
+			// validation only wants hostNetwork beside it.
+			name: "hostNetwork admits a Windows HostProcess pod unchanged",
+			psp:  func(p *PodSecurityPolicy) { p.Spec.HostNetwork = true },
+			pod: func(p *corev1.Pod) {
+				p.Spec.HostNetwork = true
+				podSC(p).WindowsOptions = &corev1.WindowsSecurityContextOptions{HostProcess: new(true)}
+			},
+		},
+		{
+			name: "a Windows HostProcess pod is rejected for hostNetwork alone",
+			pod: func(p *corev1.Pod) {
+				p.Spec.HostNetwork = true
+				podSC(p).WindowsOptions = &corev1.WindowsSecurityContextOptions{HostProcess: new(true)}
+			},
+			errors: []string{"spec.securityContext.hostNetwork: Invalid value: Host network is not allowed to be used"},
+		},
+		{
 			name:   "hostPID alone does not allow hostIPC",
 			psp:    func(p *PodSecurityPolicy) { p.Spec.HostPID = true },
 			pod:    func(p *corev1.Pod) { p.Spec.HostPID, p.Spec.HostIPC = true, true },

@@ -32,7 +32,9 @@ func runAsUserCases() []admitCase {
 			pod:  runAsUser(0),
 		},
 		{
-			name:     "MustRunAs defaults an unset UID to the first range's min",
+			// and writes no runAsNonRoot: restricted's runAsNonRoot check
+			// fails the pod, though root is out.
+			name:     "MustRunAs defaults an unset UID to the first range's min, and nothing else",
 			psp:      twoRanges,
 			defaults: runAsUser(1000),
 		},

@@ -62,7 +62,7 @@ version_ldflags() {
 }
 
 build etcd etcd go.etcd.io/etcd/server/v3
-for v in v1.24.17 v1.37.2; do
+for v in v1.24.17 v1.29.15 v1.37.2; do
 	minor="${v%.*}"
 	build "kube-apiserver-$minor" "kube-apiserver-$v" \
 		k8s.io/kubernetes/cmd/kube-apiserver "$(version_ldflags "$v")"

@@ -17,6 +17,7 @@ const CacheEnv = "PSP2PSA_TESTSERVERS"
 // kube-apiserver release pinned in hack/testservers.
 var serverVersions = map[string]string{
 	"v1.24": "v1.24.17",
+	"v1.29": "v1.29.15",
 	"v1.37": "v1.37.2",
 }
 

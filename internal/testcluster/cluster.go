@@ -40,7 +40,7 @@ type Cluster struct {
 	stopOnce  sync.Once
 }
 
-// Start launches etcd and kube-apiserver for version ("v1.24" or "v1.37") on
+// Start launches etcd and kube-apiserver for version (see Versions) on
 // free loopback ports and returns once /readyz succeeds. The caller must call
 // Stop.
 func Start(ctx context.Context, version string) (*Cluster, error) {

@@ -125,6 +125,9 @@ func (c *Cluster) apiServerArgs(f pkiFiles, etcdURL string, port int) []string {
 		"--allow-privileged=true",
 		"--profiling=false",
 	}
+	// v1.29 and v1.37 keep their defaults: PodSecurity is on (GA since
+	// 1.25), the PodSecurityPolicy API is gone, and ValidatingAdmissionPolicy
+	// is beta and off on 1.29, GA and on from 1.30.
 	if c.minor == "v1.24" {
 		// PodSecurityPolicy is not on by default; it is the whole point of
 		// a 1.24 cluster here.

@@ -33,18 +33,18 @@ var pspGVR = schema.GroupVersionResource{Group: "policy", Version: "v1beta1", Re
 const pspFSGroup = 2000
 
 func TestMain(m *testing.M) {
-	os.Exit(testcluster.Main(m, "v1.24", "v1.37"))
+	os.Exit(testcluster.Main(m, "v1.24", "v1.29", "v1.37"))
 }
 
 func TestServerVersions(t *testing.T) {
-	for minor, want := range map[string]string{"v1.24": "v1.24.17", "v1.37": "v1.37.2"} {
+	for minor, want := range map[string]string{"v1.24": "v1.24.17", "v1.29": "v1.29.15", "v1.37": "v1.37.2"} {
 		t.Run(minor, func(t *testing.T) {
 			c := testcluster.Get(t, minor)
 			info, err := mustClient(t, c.AdminConfig()).Discovery().ServerVersion()
 			if err != nil {
 				t.Fatalf("GET /version: %v", err)
 			}
-			if info.GitVersion != want || c.Version() != want {
+			if info.GitVersion != want || c.Version() != want || !strings.HasPrefix(info.GitVersion, minor+".") {
 				t.Errorf("/version reports %q, Cluster.Version() %q; want %q", info.GitVersion, c.Version(), want)
 			}
 		})
@@ -130,6 +130,32 @@ func TestPodSecurityAdmissionV137(t *testing.T) {
 	}
 	if _, err := admin.CoreV1().Pods(ns).Create(ctx, restrictedPod("ok"), metav1.CreateOptions{}); err != nil {
 		t.Errorf("restricted-compliant pod rejected: %v", err)
+	}
+}
+
+// TestPodSecurityAdmissionV129 is the cluster between PSP and today: the
+// PodSecurity plugin enforces namespace labels without any flag, the
+// PodSecurityPolicy API is gone, and ValidatingAdmissionPolicy (beta in
+// 1.29) is not served.
+func TestPodSecurityAdmissionV129(t *testing.T) {
+	c := testcluster.Get(t, "v1.29")
+	ctx := context.Background()
+	admin := mustClient(t, c.AdminConfig())
+	ns := createNamespace(t, admin, map[string]string{"pod-security.kubernetes.io/enforce": "restricted"})
+
+	_, err := admin.CoreV1().Pods(ns).Create(ctx, privilegedPod("priv"), metav1.CreateOptions{})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `violates PodSecurity "restricted:latest"`) {
+		t.Errorf("privileged pod: want Forbidden by PodSecurity, got %v", err)
+	}
+	if _, err := admin.CoreV1().Pods(ns).Create(ctx, restrictedPod("ok"), metav1.CreateOptions{}); err != nil {
+		t.Errorf("restricted-compliant pod rejected: %v", err)
+	}
+	_, err = dynamic.NewForConfigOrDie(c.AdminConfig()).Resource(pspGVR).List(ctx, metav1.ListOptions{})
+	if !apierrors.IsNotFound(err) {
+		t.Errorf("listing PodSecurityPolicies: want NotFound (the API was removed in 1.25), got %v", err)
+	}
+	if _, err := admin.Discovery().ServerResourcesForGroupVersion("admissionregistration.k8s.io/v1beta1"); !apierrors.IsNotFound(err) {
+		t.Errorf("admissionregistration.k8s.io/v1beta1: want NotFound (beta APIs are off by default), got %v", err)
 	}
 }
 
