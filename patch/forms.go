@@ -35,13 +35,24 @@ func (p Patch) ForServer(t target.Target, template *corev1.PodTemplateSpec) Patc
 			continue
 		}
 		for _, ref := range allContainers(&template.Spec) {
-			if containerOwnAppArmor(&template.ObjectMeta, ref.c) == nil {
+			if containerOwnAppArmor(&template.ObjectMeta, ref.c) == nil && !p.setsAppArmorOf(ref.kind, ref.c.Name) {
 				out = append(out, annotationChange(ch, ref.kind, ref.c.Name, value))
 			}
 		}
 	}
 	sortChanges(&template.Spec, out)
 	return Patch{Changes: out}
+}
+
+// setsAppArmorOf reports whether the patch sets the container's own
+// AppArmor profile, which wins over the pod's.
+func (p Patch) setsAppArmorOf(kind, container string) bool {
+	for _, ch := range p.Changes {
+		if ch.Field == FieldAppArmorProfile && ch.ContainerKind == kind && ch.Container == container {
+			return true
+		}
+	}
+	return false
 }
 
 func (p Patch) hasField(field string) bool {

@@ -5,7 +5,9 @@
 package plan
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/psp2psa/psp2psa/convert"
 	"github.com/psp2psa/psp2psa/inventory"
@@ -109,7 +111,49 @@ func Build(in Input, opts Options) *Plan {
 	var missing []Incomplete
 	p.Namespaces, missing = planNamespaces(p, inv, w, opts)
 	p.Incomplete = append(p.Incomplete, missing...)
+	p.Notes = append(p.Notes, upgradeNotes(p)...)
 	return p
+}
+
+// upgradeNotes say what to plan again on the way to a current release:
+// the forms a patch takes for an older target stop working, or stop being
+// the only form, at later versions.
+func upgradeNotes(p *Plan) []string {
+	var notes []string
+	if !p.Target.AppArmorField() && p.hasAnnotationChange() {
+		notes = append(notes, fmt.Sprintf("AppArmor is written as the container annotations, the only form a %s server reads; "+
+			"once the cluster runs 1.30 or later, plan again with --server-version for it (with --in-place for manifests): "+
+			"the annotations become securityContext.appArmorProfile", p.Target))
+	}
+	if p.Target.CopiesSeccompAnnotations() && p.hasSeccompAnnotation() {
+		notes = append(notes, fmt.Sprintf("seccomp annotations in pod templates still count on a %s server, which copies them into the fields; "+
+			"1.27 and later ignore them, so plan again with --server-version v1.27 or later before that upgrade: it moves them into the fields", p.Target))
+	}
+	return notes
+}
+
+func (p *Plan) hasSeccompAnnotation() bool {
+	for i := range p.Workloads {
+		if t := p.Workloads[i].template; t != nil {
+			for key := range t.Annotations {
+				if key == psp.SeccompPodAnnotation || strings.HasPrefix(key, psp.SeccompContainerAnnotationPrefix) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (p *Plan) hasAnnotationChange() bool {
+	for i := range p.Workloads {
+		for _, ch := range p.Workloads[i].Patch.Changes {
+			if ch.Annotation != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Policy returns the conversion of the named PSP, or nil.
