@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/psp"
-	"github.com/psp2psa/psp2psa/target"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -19,7 +19,7 @@ import (
 // those servers read. A pod-level profile becomes the annotation of every
 // container without a profile of its own. template is the template the
 // patch was computed for.
-func (p Patch) ForServer(t target.Target, template *corev1.PodTemplateSpec) Patch {
+func (p Patch) ForServer(t apiserver.Target, template *corev1.PodTemplateSpec) Patch {
 	if t.AppArmorField() || !p.hasField(FieldAppArmorProfile) {
 		return p
 	}
@@ -107,7 +107,7 @@ func appArmorAnnotationValue(v any) string {
 // runtime/default would run Unconfined. Each annotation whose scope has
 // no field becomes that field, and goes. Values with no field form are
 // left alone.
-func LegacyForms(template *corev1.PodTemplateSpec, t target.Target) Patch {
+func LegacyForms(template *corev1.PodTemplateSpec, t apiserver.Target) Patch {
 	if t.CopiesSeccompAnnotations() || len(template.Annotations) == 0 {
 		return Patch{}
 	}

@@ -4,12 +4,12 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/psp2psa/psp2psa/target"
+	"github.com/psp2psa/psp2psa/apiserver"
 	"k8s.io/pod-security-admission/api"
 )
 
-func server(minor int) target.Target {
-	return target.Target{Version: api.MajorMinorVersion(1, minor), From: target.FromFlag}
+func server(minor int) apiserver.Target {
+	return apiserver.Target{Version: api.MajorMinorVersion(1, minor), From: apiserver.FromFlag}
 }
 
 func TestForServerWritesAppArmorAsAnnotationsBefore130(t *testing.T) {

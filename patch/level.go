@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/pss"
-	"github.com/psp2psa/psp2psa/target"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/pod-security-admission/api"
@@ -23,15 +23,15 @@ import (
 // one the evaluator accepts, and Unfixable lists exactly the checks the
 // patched template still fails. ev may be nil.
 func LevelPatch(template *corev1.PodTemplateSpec, level api.Level, version api.Version, ev *pss.Evaluator) (Patch, []Unfixable) {
-	return LevelPatchFor(template, level, version, target.Default(), ev)
+	return LevelPatchFor(template, level, version, apiserver.Default(), ev)
 }
 
 // LevelPatchFor is LevelPatch judged as the target server's Pod Security
 // admission judges a pod: after the server's own preparation of a new pod
-// (target.PrepareForAdmission), so that, say, a seccomp annotation counts
+// (apiserver.Target.PrepareForAdmission), so that, say, a seccomp annotation counts
 // on 1.24–1.26 servers. The changes are in field form: ForServer turns
 // them into the form the server accepts.
-func LevelPatchFor(template *corev1.PodTemplateSpec, level api.Level, version api.Version, t target.Target, ev *pss.Evaluator) (Patch, []Unfixable) {
+func LevelPatchFor(template *corev1.PodTemplateSpec, level api.Level, version api.Version, t apiserver.Target, ev *pss.Evaluator) (Patch, []Unfixable) {
 	if ev == nil {
 		ev = pss.NewEvaluator()
 	}
@@ -66,7 +66,7 @@ type judge func(*corev1.PodTemplateSpec) []pss.CheckResult
 
 // judgeFor evaluates templates at lv as the target server sees a new pod
 // made from them.
-func judgeFor(lv api.LevelVersion, t target.Target, ev *pss.Evaluator) judge {
+func judgeFor(lv api.LevelVersion, t apiserver.Target, ev *pss.Evaluator) judge {
 	return func(template *corev1.PodTemplateSpec) []pss.CheckResult {
 		meta, spec := &template.ObjectMeta, &template.Spec
 		if t.CopiesSeccompAnnotations() {

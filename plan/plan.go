@@ -9,12 +9,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/convert"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
-	"github.com/psp2psa/psp2psa/target"
 	"k8s.io/pod-security-admission/api"
 )
 
@@ -24,8 +24,8 @@ type Options struct {
 	Version api.Version
 	// Target is the apiserver the plan is for: it decides the form of the
 	// patches and how Pod Security admission sees a pod there. The zero
-	// value is target.Default().
-	Target target.Target
+	// value is apiserver.Default().
+	Target apiserver.Target
 	// ToLevel, when set, also adds what that level needs to each workload
 	// where a securityContext change suffices.
 	ToLevel api.Level
@@ -46,7 +46,7 @@ type Options struct {
 // Plan is the whole migration plan. Its JSON form is the schema of
 // `psp2psa plan -o json`.
 type Plan struct {
-	Target     target.Target          `json:"target"`
+	Target     apiserver.Target          `json:"target"`
 	PSSVersion string                 `json:"pssVersion"`
 	ToLevel    api.Level              `json:"toLevel,omitempty"`
 	Policies   []convert.PolicyResult `json:"policies"`
@@ -75,7 +75,7 @@ type Input struct {
 // each workload asks only about its own identities.
 func Build(in Input, opts Options) *Plan {
 	if opts.Target.From == "" {
-		opts.Target = target.Default()
+		opts.Target = apiserver.Default()
 	}
 	p := &Plan{Target: opts.Target, PSSVersion: opts.Version.String(), ToLevel: opts.ToLevel, index: map[string]*convert.PolicyResult{}}
 	var policies []*psp.PodSecurityPolicy

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/internal/plantest"
-	"github.com/psp2psa/psp2psa/target"
 	"k8s.io/pod-security-admission/api"
 )
 
@@ -24,7 +24,7 @@ func TestUpgradeNotes(t *testing.T) {
 		{29, []string{"../testdata/demo", "../testdata/target"}, []string{appArmor}, []string{seccomp}},
 		{30, []string{"../testdata/demo", "../testdata/target"}, nil, []string{appArmor, seccomp}},
 	} {
-		server := target.Target{Version: api.MajorMinorVersion(1, tt.minor), From: target.FromFlag}
+		server := apiserver.Target{Version: api.MajorMinorVersion(1, tt.minor), From: apiserver.FromFlag}
 		p := plantest.BuildFor(t, server, "", tt.paths...)
 		notes := strings.Join(p.Notes, "\n")
 		for _, w := range tt.want {

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/patch"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/pss"
-	"github.com/psp2psa/psp2psa/target"
 )
 
 // FileChange is a file as it is and as the plan would write it; New nil
@@ -355,11 +355,11 @@ func looseningByPolicy(changes []plan.Change) []string {
 // targetFrom says where a plan's target version came from.
 func targetFrom(from string) string {
 	switch from {
-	case target.FromFlag:
+	case apiserver.FromFlag:
 		return "--server-version"
-	case target.FromCluster:
+	case apiserver.FromCluster:
 		return "the cluster's version"
-	case target.FromSnapshot:
+	case apiserver.FromSnapshot:
 		return "the snapshot's version"
 	}
 	return "the newest this build knows; set --server-version to the cluster's"

@@ -8,10 +8,10 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/nslabels"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/report"
-	"github.com/psp2psa/psp2psa/target"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 )
@@ -68,7 +68,7 @@ func (c *applyLabelsCmd) Run(g *Globals) error {
 		if err != nil {
 			return fmt.Errorf("reading the version of the cluster %s: %w", name, err)
 		}
-		if opts.Target, opts.Version, err = g.versions(detected, target.FromCluster); err != nil {
+		if opts.Target, opts.Version, err = g.versions(detected, apiserver.FromCluster); err != nil {
 			return err
 		}
 		p = plan.Build(in.plan, opts)

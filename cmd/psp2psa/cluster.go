@@ -9,9 +9,9 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/cluster"
 	"github.com/psp2psa/psp2psa/manifest"
-	"github.com/psp2psa/psp2psa/target"
 	"golang.org/x/term"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -187,7 +187,7 @@ func clusterInputs(g *Globals, f *clusterFlags, namespace string) (*inputs, erro
 	// that a plan from the cluster and one from its snapshot are one.
 	inv := in.plan.Inventory
 	inv.Incomplete = append(inv.Incomplete, r.Incomplete...)
-	in.serverVersion, in.versionFrom = r.ServerVersion, target.FromCluster
+	in.serverVersion, in.versionFrom = r.ServerVersion, apiserver.FromCluster
 	for _, w := range r.Warnings {
 		in.warnings = append(in.warnings, errors.New(w))
 	}

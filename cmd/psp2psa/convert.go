@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/convert"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/report"
-	"github.com/psp2psa/psp2psa/target"
 )
 
 type convertCmd struct {
@@ -28,7 +28,7 @@ func (c *convertCmd) Run(g *Globals) error {
 	if read != nil {
 		detected = read.ServerVersion
 	}
-	_, version, err := g.versions(detected, target.FromCluster)
+	_, version, err := g.versions(detected, apiserver.FromCluster)
 	if err != nil {
 		return err
 	}

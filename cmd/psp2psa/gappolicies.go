@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/artifacts"
 	"github.com/psp2psa/psp2psa/plan"
-	"github.com/psp2psa/psp2psa/target"
 )
 
 // gapPolicyFlags choose how --write-dir keeps what PSS cannot express and
@@ -21,7 +21,7 @@ type gapPolicyFlags struct {
 // gapPolicyKind is --gap-policies, or its default for the target: vap from
 // 1.30, else none. A ValidatingAdmissionPolicy is never written for an
 // older target.
-func (c *planCmd) gapPolicyKind(server target.Target) (string, error) {
+func (c *planCmd) gapPolicyKind(server apiserver.Target) (string, error) {
 	kind := c.GapPolicies
 	if kind == "" {
 		kind = "none"
@@ -42,7 +42,7 @@ func (c *planCmd) gapPolicyKind(server target.Target) (string, error) {
 // chosen kind, and with --defaults-as-policy the MutatingAdmissionPolicies.
 // Without policies for the gaps, the plan notes which restrictions are
 // lost and the ways to keep them.
-func (c *planCmd) gapPolicyFiles(p *plan.Plan, in *inputs, server target.Target) ([]artifacts.File, error) {
+func (c *planCmd) gapPolicyFiles(p *plan.Plan, in *inputs, server apiserver.Target) ([]artifacts.File, error) {
 	kind, err := c.gapPolicyKind(server)
 	if err != nil {
 		return nil, err

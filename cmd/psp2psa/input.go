@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/psp"
-	"github.com/psp2psa/psp2psa/target"
 )
 
 // inputs is everything read from the command line's paths, or from the
@@ -22,7 +22,7 @@ type inputs struct {
 	warnings []error
 	// serverVersion is the cluster's version where the input tells it (a
 	// live cluster, a snapshot), and versionFrom says which
-	// (target.FromCluster, target.FromSnapshot).
+	// (apiserver.FromCluster, apiserver.FromSnapshot).
 	serverVersion, versionFrom string
 }
 
@@ -51,7 +51,7 @@ func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inp
 		in.warnings = append(in.warnings, errors.New(w))
 	}
 	if inv.ServerVersion != "" {
-		in.serverVersion, in.versionFrom = inv.ServerVersion, target.FromSnapshot
+		in.serverVersion, in.versionFrom = inv.ServerVersion, apiserver.FromSnapshot
 	}
 	in.problems = append(append(in.problems, readErrs...), load.Errors...)
 	for _, err := range invErrs {

@@ -5,12 +5,12 @@ package plantest
 import (
 	"testing"
 
+	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
-	"github.com/psp2psa/psp2psa/target"
 	"k8s.io/pod-security-admission/api"
 )
 
@@ -30,12 +30,12 @@ func Build(t testing.TB, toLevel api.Level, paths ...string) Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return BuildFor(t, target.Target{Version: v, From: target.FromFlag}, toLevel, paths...)
+	return BuildFor(t, apiserver.Target{Version: v, From: apiserver.FromFlag}, toLevel, paths...)
 }
 
 // BuildFor plans the paths for a target server, with labels pinned to its
 // version.
-func BuildFor(t testing.TB, server target.Target, toLevel api.Level, paths ...string) Plan {
+func BuildFor(t testing.TB, server apiserver.Target, toLevel api.Level, paths ...string) Plan {
 	t.Helper()
 	docs, errs := manifest.Read(paths, nil)
 	if len(errs) > 0 {

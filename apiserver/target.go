@@ -1,4 +1,4 @@
-// Package target is the kube-apiserver a migration plan will be applied
+// Package apiserver is the kube-apiserver a migration plan will be applied
 // to: its version, where that version came from, and what of the plan
 // depends on it. Clusters leave PodSecurityPolicy on 1.24 and pass through
 // 1.25–1.29 before a current release, and those servers differ in what
@@ -6,7 +6,7 @@
 // before Pod Security admission sees it (seccomp annotations become fields
 // up to 1.26) and in the newest checks they know (a label pinned to a
 // newer version than the server pins nothing).
-package target
+package apiserver
 
 import (
 	"encoding/json"
