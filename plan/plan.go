@@ -46,7 +46,7 @@ type Options struct {
 // Plan is the whole migration plan. Its JSON form is the schema of
 // `psp2psa plan -o json`.
 type Plan struct {
-	Target     apiserver.Target          `json:"target"`
+	Target     apiserver.Target       `json:"target"`
 	PSSVersion string                 `json:"pssVersion"`
 	ToLevel    api.Level              `json:"toLevel,omitempty"`
 	Policies   []convert.PolicyResult `json:"policies"`
