@@ -5,6 +5,7 @@ import (
 
 	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/convert"
+	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/report"
@@ -24,11 +25,11 @@ func (c *convertCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	var detected string
+	detected, from := snapshotVersion(docs), apiserver.FromSnapshot
 	if read != nil {
-		detected = read.ServerVersion
+		detected, from = read.ServerVersion, apiserver.FromCluster
 	}
-	_, version, err := g.versions(detected, apiserver.FromCluster)
+	_, version, err := g.versions(detected, from)
 	if err != nil {
 		return err
 	}
@@ -71,4 +72,15 @@ func printProblems(g *Globals, problems, warnings []error) {
 	for _, err := range warnings {
 		fmt.Fprintf(g.stderr, "warning: %v\n", err)
 	}
+}
+
+// snapshotVersion is the server version a snapshot among docs recorded,
+// or "".
+func snapshotVersion(docs []manifest.Document) string {
+	for i := range docs {
+		if v := docs[i].ListAnnotations[inventory.ServerVersionAnnotation]; v != "" {
+			return v
+		}
+	}
+	return ""
 }

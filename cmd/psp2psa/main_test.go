@@ -125,6 +125,8 @@ func TestExitCodes(t *testing.T) {
 		{"a PSS version newer than this build knows", []string{"convert", "--pss-version", "v1.99", demo}, exitInput, []string{"v1.99", "knows the checks up to"}, nil},
 		{"a PSS version before Pod Security Admission", []string{"plan", "--pss-version", "v1.10", demo}, exitInput, []string{"v1.10", "starts at v1.22"}, nil},
 		{"patch copies that would overwrite their input file", []string{"patch", "--output-dir", demo, demo + "/shop.yaml"}, exitInput, []string{"--output-dir", "inside the input"}, nil},
+		{"convert of a 1.24 snapshot maps for v1.24", []string{"convert", "../../testdata/cluster/demo-snapshot.yaml"}, exitOK, nil, []string{"Pod Security Standards version v1.24;"}},
+		{"plan of a 1.24 snapshot is for that server", []string{"plan", "../../testdata/cluster/demo-snapshot.yaml"}, exitOK, nil, []string{"Migration plan for kube-apiserver v1.24 (the snapshot's version)"}},
 		{"bad output format", []string{"convert", "-o", "html", demo}, exitInput, []string{"html"}, nil},
 		{"missing file", []string{"convert", filepath.Join(dir, "absent.yaml")}, exitInput, []string{"absent.yaml"}, nil},
 		{"invalid PSP is reported, the valid ones still converted", []string{"convert", invalid, demo}, exitInput,
