@@ -16,6 +16,8 @@ const (
 	exitInput = 2 // bad input or usage
 	// exitWarnings: apply-labels --fail-on-warnings saw dry-run warnings.
 	exitWarnings = 3
+	// exitNotReady: review found what makes the cluster not ready.
+	exitNotReady = 3
 )
 
 // Globals are the flags every command shares, and the process's streams.
@@ -39,6 +41,7 @@ type cli struct {
 	Snapshot snapshotCmd `cmd:"" help:"Read the cluster (read-only) and write everything plan needs as one YAML List, to plan from once the cluster no longer serves PSPs."`
 
 	ApplyLabels applyLabelsCmd `cmd:"" name:"apply-labels" help:"Put the planned Pod Security labels on the cluster's namespaces: a server-side dry run, then with --apply the patch."`
+	Review      reviewCmd      `cmd:"" help:"The pre-upgrade verdict, READY or NOT READY (exit 3), with every finding: for CI and for people."`
 }
 
 // codedError carries the exit code for an error.
