@@ -38,7 +38,7 @@ type Review struct {
 	Input      string      `json:"input"`
 	Namespaces []Namespace `json:"namespaces"`
 	// Findings are sorted by severity, rule, namespace and object.
-	Findings []Finding         `json:"findings"`
+	Findings []Finding          `json:"findings"`
 	Problems []manifest.Problem `json:"problems,omitempty"`
 	Warnings []manifest.Problem `json:"warnings,omitempty"`
 	// Plan is the plan reviewed; not part of the JSON form (plan -o json
