@@ -64,3 +64,25 @@ func TestReviewExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// The CI formats are review's; --write-dir writes the full report in
+// every format.
+func TestReviewFormatsAndWriteDir(t *testing.T) {
+	if r := runCLI(t, "", "plan", "-o", "sarif", demo); r.code != exitInput || !strings.Contains(r.stderr, "only review writes sarif") {
+		t.Errorf("plan -o sarif: exit %d: %s", r.code, r.stderr)
+	}
+	out := filepath.Join(t.TempDir(), "report")
+	r := runCLI(t, "", "review", "-o", "junit", "--write-dir", out, demo)
+	if r.code != exitNotReady || !strings.HasPrefix(r.stdout, "<?xml") {
+		t.Fatalf("review -o junit: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, name := range []string{"review.md", "review.json", "review.sarif", "review.junit.xml"} {
+		data, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || len(data) == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if r := runCLI(t, "", "review", "--write-dir", filepath.Join(demo, "out"), demo); r.code != exitInput {
+		t.Errorf("--write-dir inside the input: exit %d", r.code)
+	}
+}
