@@ -3,6 +3,8 @@ package review
 import (
 	"fmt"
 	"strings"
+
+	"github.com/psp2psa/psp2psa/hygiene"
 )
 
 // Severity says whether a finding blocks the verdict.
@@ -61,12 +63,12 @@ const (
 	RuleRejectedByLabels    = "workload-rejected-by-labels"
 	RuleNotAdmitted         = "workload-not-admitted"
 	RuleRestrictionLost     = "restriction-lost"
-	RuleRunAsUserUnset      = "run-as-user-unset"
-	RuleRunAsUserRoot       = "run-as-user-root"
-	RuleRunAsGroupUnset     = "run-as-group-unset"
-	RuleRunAsGroupRoot      = "run-as-group-root"
-	RuleFSGroupUnset        = "fs-group-unset"
-	RuleRunAsNonRootMissing = "run-as-non-root-missing"
+	RuleRunAsUserUnset      = hygiene.RunAsUserUnset
+	RuleRunAsUserRoot       = hygiene.RunAsUserRoot
+	RuleRunAsGroupUnset     = hygiene.RunAsGroupUnset
+	RuleRunAsGroupRoot      = hygiene.RunAsGroupRoot
+	RuleFSGroupUnset        = hygiene.FSGroupUnset
+	RuleRunAsNonRootMissing = hygiene.RunAsNonRootMissing
 	RuleNamespaceRelabel    = "namespace-relabel"
 	RuleClusterRelabel      = "cluster-relabel"
 )

@@ -23,6 +23,7 @@ type planFlags struct {
 	PodCreator          string `name:"pod-creator" placeholder:"user:NAME|sa:NS:NAME" help:"Who created the bare Pods (those no controller makes): user:NAME or sa:NAMESPACE:NAME. Without it a Pod's kubernetes.io/psp annotation is taken as its creator's grant, and a Pod without one rests on its service account's grants alone."`
 	IncludeSystem       bool   `name:"include-system" help:"Label kube-system, kube-public and kube-node-lease too."`
 	Overwrite           bool   `help:"Replace existing pod-security.kubernetes.io labels."`
+	PinIDs              bool   `name:"pin-ids" help:"Also patch the UID, GID and fsGroup a template leaves to its image, with values from the admitting PSP's ranges (opt-in: an image may expect other IDs)."`
 }
 
 // options are the plan's choices from the flags; the target and PSS
@@ -31,7 +32,7 @@ func (f *planFlags) options(g *Globals) (plan.Options, error) {
 	if _, _, err := g.versions("", ""); err != nil {
 		return plan.Options{}, err
 	}
-	opts := plan.Options{ControllerIdentity: f.ControllerIdentity, PodCreator: f.PodCreator, IncludeSystem: f.IncludeSystem, Overwrite: f.Overwrite}
+	opts := plan.Options{ControllerIdentity: f.ControllerIdentity, PodCreator: f.PodCreator, IncludeSystem: f.IncludeSystem, Overwrite: f.Overwrite, PinIDs: f.PinIDs}
 	var err error
 	if opts.EmptyNamespaceLevel, err = pss.ParseLevel(f.EmptyNamespaceLevel); err != nil {
 		return opts, levelFlag("empty-namespace-level", f.EmptyNamespaceLevel)
