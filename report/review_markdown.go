@@ -237,15 +237,6 @@ func mdWorkloads(m *mdBudget, r *review.Review) {
 	}
 }
 
-// pspName marks a PSP's name as one, so that a PSP called "restricted"
-// is never read as the level.
-func pspName(name string) string {
-	if name == "" {
-		return ""
-	}
-	return "psp/" + name
-}
-
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

@@ -60,7 +60,7 @@ type planCmd struct {
 	clusterFlags
 	snapshotFlag
 	Paths    []string `arg:"" optional:"" name:"path" help:"Manifests: PSPs, RBAC, namespaces, service accounts and workloads; files, directories or - for standard input. None: read the live cluster."`
-	WriteDir string   `name:"write-dir" help:"Write DIR/patches/ (strategic-merge patches and a kustomization.yaml) and DIR/namespaces.yaml." type:"path"`
+	WriteDir string   `name:"write-dir" help:"Write DIR/patches/ (strategic-merge patches and a kustomization.yaml), DIR/rollout/ (the staged label changes, label-only patches), the cluster-wide PodSecurity configuration and the admission policies." type:"path"`
 	InPlace  bool     `name:"in-place" help:"Rewrite the input manifests instead, keeping comments and key order."`
 	DiffOnly bool     `name:"diff-only" help:"Print only the unified diffs of every change."`
 
