@@ -57,6 +57,7 @@ func reviewText(w io.Writer, r *review.Review) error {
 		r.Target, targetFrom(r.Target.From), r.PSSVersion, countOf(len(p.Workloads), "workload", "workloads"),
 		countOf(len(p.Namespaces), "namespace", "namespaces"), countOf(len(p.Policies), "PodSecurityPolicy", "PodSecurityPolicies"))))
 	textReviewNamespaces(ew, r)
+	textRelabel(ew, r)
 	for _, sev := range []review.Severity{review.Error, review.Warning} {
 		textReviewFindings(ew, r, sev)
 	}

@@ -81,6 +81,7 @@ func reviewMarkdown(w io.Writer, r *review.Review, o ReviewOptions) error {
 		countOf(len(r.Namespaces), "namespace", "namespaces"), countOf(len(p.Policies), "PodSecurityPolicy", "PodSecurityPolicies")))
 	mdRuleTable(m, r)
 	mdNamespaceTable(m, r)
+	mdRelabel(m, r)
 	mdFindings(m, r)
 	mdWorkloads(m, r)
 	if len(m.left) > 0 {

@@ -20,6 +20,7 @@ import (
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/psp"
+	"github.com/psp2psa/psp2psa/relabel"
 	"github.com/psp2psa/psp2psa/target"
 )
 
@@ -38,7 +39,10 @@ type Review struct {
 	Input      string      `json:"input"`
 	Namespaces []Namespace `json:"namespaces"`
 	// Findings are sorted by severity, rule, namespace and object.
-	Findings []Finding          `json:"findings"`
+	Findings []Finding `json:"findings"`
+	// Relabel says who may change Pod Security labels, per namespace and
+	// cluster-wide, next to who may use a privileged PSP today.
+	Relabel  *relabel.Result    `json:"relabel,omitempty"`
 	Problems []manifest.Problem `json:"problems,omitempty"`
 	Warnings []manifest.Problem `json:"warnings,omitempty"`
 	// Plan is the plan reviewed; not part of the JSON form (plan -o json
@@ -174,6 +178,14 @@ func Build(in Input, opts Options) *Review {
 	r.Findings = append(r.Findings, c.workloads()...)
 	r.Findings = append(r.Findings, c.restrictionsLost()...)
 	r.Findings = append(r.Findings, c.hygiene()...)
+	if in.Inventory != nil {
+		names := make([]string, len(p.Namespaces))
+		for i := range p.Namespaces {
+			names[i] = p.Namespaces[i].Name
+		}
+		r.Relabel = relabel.Analyze(in.Inventory, c.privilegedPolicies(), names)
+		r.Findings = append(r.Findings, c.relabelFindings(r.Relabel)...)
+	}
 	sortFindings(r.Findings)
 	r.Namespaces = c.namespaceReviews(r.Findings)
 	r.Verdict = verdict(r.Findings, opts.FailOn)

@@ -1,6 +1,8 @@
 package review
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -150,3 +152,44 @@ func TestFailOnWarning(t *testing.T) {
 		t.Errorf("fail-on warning: %+v", v)
 	}
 }
+
+// A tenant group that may patch its namespace gains privileged pods under
+// Pod Security; cluster admins, who may use every PSP, gain nothing.
+func TestRelabelFindings(t *testing.T) {
+	tenants := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(tenants, []byte(tenantsRBAC), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := build(t, "", demo, tenants)
+	got := findingsOf(r, RuleNamespaceRelabel)
+	if len(got) != 1 || got[0].Namespace != "shop" || got[0].Object != "Group shop-team" || got[0].Location == nil || got[0].Location.Line != 7 {
+		t.Fatalf("namespace-relabel: %+v", got)
+	}
+	if n := r.Count(RuleClusterRelabel); n != 0 {
+		t.Errorf("cluster-relabel: %+v", findingsOf(r, RuleClusterRelabel))
+	}
+	if r.Relabel == nil || len(r.Relabel.Cluster.Relabel) != 1 || r.Relabel.Cluster.Relabel[0].Subject != "Group platform" {
+		t.Errorf("cluster-wide relabel: %+v", r.Relabel)
+	}
+}
+
+const tenantsRBAC = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: namespace-labeller}
+rules:
+- {apiGroups: [""], resources: [namespaces], verbs: [get, patch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: shop-owners, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: namespace-labeller}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: shop-team}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: cluster-admins}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: platform}
+`

@@ -65,7 +65,9 @@ type planCmd struct {
 	DiffOnly bool     `name:"diff-only" help:"Print only the unified diffs of every change."`
 
 	Exempt   exemptFlags `embed:"" prefix:"exempt-"`
-	DenyGaps bool        `name:"deny-gaps" help:"Bind --write-dir's ValidatingAdmissionPolicies (what PSS cannot express) with Deny instead of Warn and Audit."`
+	DenyGaps bool        `name:"deny-gaps" help:"Bind --write-dir's ValidatingAdmissionPolicies (what PSS cannot express, and who may change Pod Security labels) with Deny instead of Warn and Audit."`
+	// LabelAdminGroups may change Pod Security labels under the guard.
+	LabelAdminGroups []string `name:"label-admin-group" placeholder:"GROUP" help:"A group that may change namespaces' Pod Security labels, besides system:masters, in the ValidatingAdmissionPolicy --write-dir writes for 1.30+ targets (namespace-label-guard.yaml; repeatable)."`
 }
 
 // exemptFlags are exemptions for the cluster-wide PodSecurity
@@ -207,6 +209,13 @@ func (c *planCmd) writeDirFiles(p *plan.Plan, in *inputs) ([]artifacts.File, err
 	}
 	if ok {
 		files = append(files, policies)
+	}
+	guard, ok, err := artifacts.LabelGuardFile(p, c.WriteDir, c.LabelAdminGroups, c.DenyGaps)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		files = append(files, guard)
 	}
 	return files, nil
 }

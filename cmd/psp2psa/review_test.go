@@ -86,3 +86,23 @@ func TestReviewFormatsAndWriteDir(t *testing.T) {
 		t.Errorf("--write-dir inside the input: exit %d", r.code)
 	}
 }
+
+// plan --write-dir offers the namespace label guard for targets that
+// serve ValidatingAdmissionPolicies (1.30+), never for older ones.
+func TestLabelGuardFile(t *testing.T) {
+	out := t.TempDir()
+	if r := runCLI(t, "", "plan", "--write-dir", out, "--label-admin-group", "platform", demo); r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "namespace-label-guard.yaml"))
+	if err != nil || !strings.Contains(string(data), "g in [''platform'', ''system:masters'']") {
+		t.Errorf("namespace-label-guard.yaml: %v\n%s", err, data)
+	}
+	old := t.TempDir()
+	if r := runCLI(t, "", "plan", "--write-dir", old, "--server-version", "v1.29", demo); r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(old, "namespace-label-guard.yaml")); err == nil {
+		t.Error("a guard for a 1.29 target, which serves no ValidatingAdmissionPolicy")
+	}
+}
