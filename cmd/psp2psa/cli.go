@@ -36,6 +36,8 @@ func (g *Globals) format() report.Format { return report.Format(g.Output) }
 type cli struct {
 	Globals
 
+	Version kong.VersionFlag `help:"Print the module version and VCS revision psp2psa was built from, and exit."`
+
 	Convert  convertCmd  `cmd:"" help:"Map each PodSecurityPolicy to the Pod Security Standards level it allows, with the reason per field."`
 	Plan     planCmd     `cmd:"" help:"Plan the migration: which PSP admits each workload, the patches that keep what it injected, the labels per namespace."`
 	Patch    patchCmd    `cmd:"" help:"Write patched copies of the workload manifests and list what changed per workload."`
@@ -76,7 +78,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := cli{Globals: Globals{stdin: stdin, stdout: stdout, stderr: stderr}}
 	exitCode := -1
 	parser, err := kong.New(&c,
-		kong.Name("psp2psa"),
+		kong.Name(programName),
+		kong.Vars{"version": versionLine()},
 		kong.Description("Move a Kubernetes cluster from PodSecurityPolicy to Pod Security Admission without breaking a workload or silently losing a restriction."),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exitCode = code }),
