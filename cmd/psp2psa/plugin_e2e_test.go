@@ -90,7 +90,10 @@ func TestKubectlPluginReviewCLIV124(t *testing.T) {
 		},
 	}}
 	gvr := schema.GroupVersionResource{Group: "policy", Version: "v1beta1", Resource: "podsecuritypolicies"}
-	must(t, "create PSP", func() error { _, err := dynamic.NewForConfigOrDie(cfg).Resource(gvr).Create(ctx, psp, metav1.CreateOptions{}); return err })
+	must(t, "create PSP", func() error {
+		_, err := dynamic.NewForConfigOrDie(cfg).Resource(gvr).Create(ctx, psp, metav1.CreateOptions{})
+		return err
+	})
 	must(t, "create namespace", func() error {
 		_, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}, metav1.CreateOptions{})
 		return err
