@@ -83,8 +83,11 @@ func mdRelabel(m *mdBudget, r *review.Review) {
 	for _, l := range lines {
 		trimmed := strings.TrimLeft(l, " ")
 		prefix := "- "
-		if trimmed != l {
+		switch {
+		case trimmed != l && strings.HasPrefix(trimmed, "- "):
 			prefix = "  "
+		case trimmed != l:
+			prefix = "  - "
 		}
 		if !m.add(prefix + mdEscape(trimmed) + "\n") {
 			break
