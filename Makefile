@@ -1,20 +1,33 @@
 GO      ?= go
 BIN     := bin/psp2psa
 FUZZTIME ?= 2m
+# Where make install puts psp2psa and the kubectl plugin kubectl-psp2psa.
+PREFIX  ?= $(shell $(GO) env GOPATH)
+BINDIR  ?= $(PREFIX)/bin
+# --version prints the VCS revision the build records, even where GOFLAGS
+# turns recording off.
+BUILDFLAGS ?= -buildvcs=auto
 
-.PHONY: all build demo test unit lint bench fuzz testservers engines clean
+.PHONY: all build install demo test unit lint bench fuzz testservers engines clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/psp2psa
+	$(GO) build $(BUILDFLAGS) -o $(BIN) ./cmd/psp2psa
+
+# psp2psa, and the same binary as the kubectl plugin kubectl-psp2psa
+# (kubectl psp2psa ... once BINDIR is on PATH).
+install: build
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/psp2psa
+	ln -sf psp2psa $(DESTDIR)$(BINDIR)/kubectl-psp2psa
 
 # The README's first command: build, then run the main job on the demo cluster.
 demo: build
 	./$(BIN) plan testdata/demo
 
-# The whole suite: formatting and vet, the test apiservers and policy
-# engines (built once and cached), unit and end-to-end tests.
+# The whole suite: formatting and vet, the test apiservers, kubectl and the
+# policy engines (built once and cached), unit and end-to-end tests.
 test: lint testservers engines
 	$(GO) test -count=1 ./...
 

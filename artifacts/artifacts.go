@@ -66,8 +66,8 @@ func sameLabels(want, have map[string]string) bool {
 
 // WriteDir returns the files `plan --write-dir DIR` writes: DIR/patches/
 // with one strategic-merge patch per patched workload and a
-// kustomization.yaml applying them to the input files, and
-// DIR/namespaces.yaml with the labelled Namespaces.
+// kustomization.yaml applying them to the input files, and DIR/rollout/
+// with the staged label changes (rolloutFiles).
 func WriteDir(p *plan.Plan, dir string) ([]File, error) {
 	var files []File
 	patchDir := filepath.Join(dir, "patches")
@@ -93,13 +93,11 @@ func WriteDir(p *plan.Plan, dir string) ([]File, error) {
 		}
 		files = append(files, newFile(filepath.Join(patchDir, "kustomization.yaml"), k))
 	}
-	if nss := labelled(p); len(nss) > 0 {
-		data, err := namespaces(nss)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, newFile(filepath.Join(dir, "namespaces.yaml"), data))
+	rollout, err := rolloutFiles(p, dir)
+	if err != nil {
+		return nil, err
 	}
+	files = append(files, rollout...)
 	return withCurrentContents(files)
 }
 
@@ -199,27 +197,6 @@ func kustomization(patchDir string, resources, patches []string) ([]byte, error)
 	header := "# Applies the securityContext patches psp2psa planned to the input manifests.\n" +
 		"# Inputs outside this directory need: kustomize build --load-restrictor=LoadRestrictionsNone\n"
 	return append([]byte(header), data...), nil
-}
-
-// namespaces renders the labelled Namespaces as a multi-document stream.
-func namespaces(nss []*plan.Namespace) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString("# Pod Security labels psp2psa planned, one Namespace per document.\n")
-	for i, ns := range nss {
-		if i > 0 {
-			buf.WriteString("---\n")
-		}
-		data, err := yaml.Marshal(map[string]any{
-			"apiVersion": "v1",
-			"kind":       "Namespace",
-			"metadata":   map[string]any{"name": ns.Name, "labels": ns.Labels},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("namespace %s: %w", ns.Name, err)
-		}
-		buf.Write(data)
-	}
-	return buf.Bytes(), nil
 }
 
 // sortedFiles orders files by path.

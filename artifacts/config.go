@@ -97,7 +97,7 @@ func exemptSystemNamespaces(p *plan.Plan, ex *pss.Exemptions) []string {
 		ns := planned[name]
 		switch {
 		case ns != nil && len(ns.Labels) > 0:
-			reasons = append(reasons, fmt.Sprintf("%s is not exempt: the plan labels it (namespaces.yaml).", name))
+			reasons = append(reasons, fmt.Sprintf("%s is not exempt: the plan labels it (rollout/).", name))
 		case ns != nil && ns.Current[pss.LevelLabel(pss.Enforce)] != "":
 			reasons = append(reasons, fmt.Sprintf("%s is not exempt: its own label %s=%s decides.",
 				name, pss.LevelLabel(pss.Enforce), ns.Current[pss.LevelLabel(pss.Enforce)]))
@@ -138,7 +138,7 @@ func configHeader(d api.Policy, reasons []string) string {
 		"Why these defaults and exemptions (psp2psa plan):",
 		fmt.Sprintf("Defaults: enforce %s, audit and warn %s, pinned to %s. They judge every", d.Enforce.Level, d.Warn.Level, d.Enforce.Version),
 		"namespace without Pod Security labels, above all those created after",
-		"PodSecurityPolicy is gone; namespaces.yaml labels the existing ones.",
+		"PodSecurityPolicy is gone; rollout/ labels the existing ones.",
 		"Exemptions (exempt requests are not checked, warned about or audited):",
 	}
 	for _, r := range reasons {

@@ -335,7 +335,12 @@ func mixedPolicies(workloads []*Workload) []string {
 	}
 	var parts []string
 	for _, name := range sortedKeys(policies) {
-		parts = append(parts, fmt.Sprintf("%s admits service account(s) %s", name, strings.Join(sortedKeys(bySA[name]), ", ")))
+		accounts := sortedKeys(bySA[name])
+		what := "service account"
+		if len(accounts) > 1 {
+			what = "service accounts"
+		}
+		parts = append(parts, fmt.Sprintf("PSP %s admits %s %s", name, what, strings.Join(accounts, ", ")))
 	}
 	return []string{"different PSPs admit this namespace's workloads (" + strings.Join(parts, "; ") + "); Pod Security applies one level to the whole namespace"}
 }

@@ -41,6 +41,9 @@ type Options struct {
 	IncludeSystem bool
 	// Overwrite replaces existing pod-security.kubernetes.io labels.
 	Overwrite bool
+	// PinIDs adds to each patch the UID, GID and fsGroup the template
+	// leaves to the image, from the admitting PSP's ranges (hygiene.Pins).
+	PinIDs bool
 }
 
 // Plan is the whole migration plan. Its JSON form is the schema of
@@ -80,12 +83,14 @@ func Build(in Input, opts Options) *Plan {
 	p := &Plan{Target: opts.Target, PSSVersion: opts.Version.String(), ToLevel: opts.ToLevel, index: map[string]*convert.PolicyResult{}}
 	var policies []*psp.PodSecurityPolicy
 	var names []string
+	specs := map[string]*psp.PodSecurityPolicy{}
 	for _, pol := range lastByName(in.Policies) {
 		r := convert.Convert(pol.PSP, opts.Version)
 		r.Source, r.APIVersion = pol.Source, pol.APIVersion
 		p.Policies = append(p.Policies, r)
 		policies = append(policies, pol.PSP)
 		names = append(names, pol.PSP.Name)
+		specs[pol.PSP.Name] = pol.PSP
 	}
 	sort.SliceStable(p.Policies, func(i, j int) bool { return p.Policies[i].Name < p.Policies[j].Name })
 	for i := range p.Policies {
@@ -99,6 +104,7 @@ func Build(in Input, opts Options) *Plan {
 		eval:     pss.NewEvaluator(),
 		accounts: indexServiceAccounts(inv),
 		complete: newCompleteness(names, inv, opts.PodCreator != ""),
+		specs:    specs,
 	}
 	p.Workloads = w.planAll(inv.Workloads)
 	for _, m := range inv.Incomplete {

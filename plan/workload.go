@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/psp2psa/psp2psa/hygiene"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/patch"
@@ -97,6 +98,8 @@ type workloadPlanner struct {
 	eval     *pss.Evaluator
 	accounts map[string]*corev1.ServiceAccount
 	complete *completeness
+	// specs are the PSPs by name, for --pin-ids.
+	specs map[string]*psp.PodSecurityPolicy
 }
 
 func indexServiceAccounts(inv *inventory.Inventory) map[string]*corev1.ServiceAccount {
@@ -233,6 +236,11 @@ func (wp *workloadPlanner) patch(w *Workload, d psp.Decision, pod *corev1.Pod) {
 		w.Unfixable = unfixable
 		w.Patch.Changes = append(w.Patch.Changes, lp.Changes...)
 		patched = applyPatch(lp, patched)
+	}
+	if wp.opts.PinIDs && d.Policy != "" && w.OwnedBy == "" {
+		pins := hygiene.Pins(patched, wp.specs[d.Policy])
+		w.Patch.Changes = append(w.Patch.Changes, pins.Changes...)
+		patched = applyPatch(pins, patched)
 	}
 	w.patched = patched
 	if patched != w.template {

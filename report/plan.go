@@ -53,8 +53,9 @@ func diffOf(c FileChange) string {
 
 func planText(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	ew := &errWriter{w: w}
-	ew.printf("Migration plan for kube-apiserver %s (%s): %d workloads in %d namespaces, %d PodSecurityPolicies, Pod Security Standards %s\n",
-		p.Target, targetFrom(p.Target.From), len(p.Workloads), len(p.Namespaces), len(p.Policies), p.PSSVersion)
+	ew.printf("%s", wrap("", "", fmt.Sprintf("Migration plan for kube-apiserver %s (%s): %s in %s, %s, Pod Security Standards %s",
+		p.Target, targetFrom(p.Target.From), countOf(len(p.Workloads), "workload", "workloads"), countOf(len(p.Namespaces), "namespace", "namespaces"),
+		countOf(len(p.Policies), "PodSecurityPolicy", "PodSecurityPolicies"), p.PSSVersion)))
 	if len(p.Incomplete) > 0 {
 		ew.printf("\n")
 		textIncomplete(ew, p.Incomplete)
@@ -66,7 +67,7 @@ func planText(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	textNamespaces(ew, p)
 	textWorkloads(ew, p)
 	if len(changes) > 0 {
-		ew.printf("\nChanges (%d files)\n\n", len(changes))
+		ew.printf("\nChanges (%s)\n\n", countOf(len(changes), "file", "files"))
 		for _, c := range changes {
 			ew.printf("%s", diffOf(c))
 		}
@@ -96,11 +97,11 @@ func textIncomplete(ew *errWriter, list []plan.Incomplete) {
 	if len(whole) == 0 {
 		whole = []string{"the input lacks what these answers rest on"}
 	}
-	ew.printf("INCOMPLETE: %s\n", strings.Join(whole, "; "))
+	ew.printf("%s", wrap("INCOMPLETE: ", "  ", strings.Join(whole, "; ")))
 	for _, m := range scoped {
-		ew.printf("  - %s\n", m)
+		ew.printf("%s", wrap("  - ", "    ", m))
 	}
-	ew.printf("  (%s)\n", incompleteFooter)
+	ew.printf("%s", wrap("  (", "   ", incompleteFooter+")"))
 }
 
 func mdIncomplete(ew *errWriter, list []plan.Incomplete) {
@@ -122,9 +123,10 @@ func textPolicies(ew *errWriter, p *plan.Plan) {
 	ew.printf("\nPodSecurityPolicies\n")
 	for i := range p.Policies {
 		r := &p.Policies[i]
-		ew.printf("  %-24s %s\n", r.Name, Summary(r))
+		ew.printf("  %s\n", pspName(r.Name))
+		ew.printf("%s", wrapf("    level: ", Summary(r)))
 		for _, g := range r.Gaps {
-			ew.printf("  %-24s   not in PSS: %s: %s\n", "", shortField(g.Field), g.Message)
+			ew.printf("%s", wrap("    not in PSS: ", "      ", shortField(g.Field)+": "+g.Message))
 		}
 	}
 }
@@ -132,11 +134,11 @@ func textPolicies(ew *errWriter, p *plan.Plan) {
 func textNamespaces(ew *errWriter, p *plan.Plan) {
 	ew.printf("\nNamespaces\n")
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "  NAMESPACE\tENFORCE\tAUDIT/WARN\tPSP LEVEL\tWORKLOAD LEVEL\tWORKLOADS\tPSPS\n")
+	fmt.Fprintf(tw, "  NAMESPACE\tENFORCE\tAUDIT/WARN\tPSP LEVEL\tWORKLOAD LEVEL\tWORKLOADS\n")
 	for i := range p.Namespaces {
 		ns := &p.Namespaces[i]
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", ns.Name, labelOr(ns, pss.Enforce), labelOr(ns, pss.Warn),
-			orDash(string(ns.PSPLevel)), ns.WorkloadLevel, ns.Workloads, strings.Join(ns.Policies, ","))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\n", ns.Name, labelOr(ns, pss.Enforce), labelOr(ns, pss.Warn),
+			orDash(string(ns.PSPLevel)), ns.WorkloadLevel, ns.Workloads)
 	}
 	ew.flush(tw)
 	for i := range p.Namespaces {
@@ -152,50 +154,75 @@ func labelOr(ns *plan.Namespace, mode pss.Mode) string {
 }
 
 func textNamespaceDetail(ew *errWriter, ns *plan.Namespace) {
-	if len(ns.Rollout)+len(ns.Tightening)+len(ns.Loosening)+len(ns.Notes) == 0 {
+	if len(ns.Policies)+len(ns.Rollout)+len(ns.Tightening)+len(ns.Loosening)+len(ns.Notes) == 0 {
 		return
 	}
 	ew.printf("\n  %s\n", ns.Name)
+	if len(ns.Policies) > 0 {
+		ew.printf("%s", wrapf("    PSPs its subjects may use: ", pspNames(ns.Policies)))
+	}
 	for _, s := range ns.Rollout {
-		ew.printf("    step %d: %s\n      %s\n", s.Step, s.Description, labelList(s.Labels))
+		ew.printf("%s", wrapf(fmt.Sprintf("    step %d: ", s.Step), s.Description))
+		for _, l := range sortedLabelLines(s.Labels) {
+			ew.printf("        %s\n", l)
+		}
 	}
 	if len(ns.Tightening) > 0 {
-		ew.printf("    stricter than PSP (what the PSPs allowed and %s forbids):\n", ns.Enforce)
+		ew.printf("%s", wrap("    ", "    ", fmt.Sprintf("stricter than PSP (what the PSPs allowed and %s forbids):", ns.Enforce)))
 		for _, c := range ns.Tightening {
-			ew.printf("      - %s %s (%s): %s\n", c.Policy, shortField(c.Field), strings.Join(c.Checks, ","), c.Message)
+			ew.printf("%s", wrap("      - ", "        ", fmt.Sprintf("%s %s (%s): %s", pspName(c.Policy), shortField(c.Field), strings.Join(c.Checks, ","), c.Message)))
 		}
 	}
 	if len(ns.Loosening) > 0 {
-		ew.printf("    looser than PSP (restrictions no PSS level expresses; the PSP list above words each):\n")
+		ew.printf("%s", wrap("    ", "    ", "looser than PSP (restrictions no PSS level expresses; the PSP list above words each):"))
 		for _, line := range looseningByPolicy(ns.Loosening) {
-			ew.printf("      - %s\n", line)
+			ew.printf("%s", wrap("      - ", "        ", line))
 		}
 	}
 	for _, n := range ns.Notes {
-		ew.printf("    note: %s\n", n)
+		ew.printf("%s", wrap("    note: ", "      ", n))
 	}
 }
 
-func labelList(labels map[string]string) string {
+// sortedLabelLines are the labels as "key=value", one per line, by key.
+func sortedLabelLines(labels map[string]string) []string {
 	keys := make([]string, 0, len(labels))
 	for k := range labels {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	parts := make([]string, len(keys))
+	lines := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
+		lines[i] = k + "=" + labels[k]
 	}
-	return strings.Join(parts, " ")
+	return lines
+}
+
+// pspName marks a PSP's name as one: the demo's PSPs, like many clusters',
+// are called restricted, baseline and privileged, which must never read
+// as the Pod Security level of the same name.
+func pspName(name string) string {
+	if name == "" {
+		return ""
+	}
+	return "psp/" + name
+}
+
+func pspNames(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = pspName(n)
+	}
+	return strings.Join(out, ", ")
 }
 
 func textWorkloads(ew *errWriter, p *plan.Plan) {
 	ew.printf("\nWorkloads\n")
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "  WORKLOAD\tADMITTED BY\tMUTATED\tCHANGES\tLEVEL (AS WRITTEN → PATCHED)\tUNFIXABLE\n")
+	fmt.Fprintf(tw, "  WORKLOAD\tADMITTED BY\tCHANGES\tLEVEL → PATCHED\tUNFIXABLE\n")
 	for i := range p.Workloads {
 		w := &p.Workloads[i]
-		fmt.Fprintf(tw, "  %s\t%s\t%v\t%d\t%s → %s\t%s\n", w.Ref(), admittedText(w), w.Mutated, len(w.Patch.Changes),
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s → %s\t%s\n", w.Ref(), admittedText(w), len(w.Patch.Changes),
 			w.LevelBeforePatch, w.LevelAfterPatch, unfixableChecks(w.Unfixable))
 	}
 	ew.flush(tw)
@@ -211,11 +238,11 @@ func admittedText(w *plan.Workload) string {
 	case w.Rejected():
 		return "REJECTED"
 	case w.AnnotationAgrees != nil && !*w.AnnotationAgrees:
-		return w.AdmittedBy + " (annotation says " + w.Annotation + ")"
+		return pspName(w.AdmittedBy) + " (annotation says " + pspName(w.Annotation) + ")"
 	case len(w.Incomplete) > 0:
-		return w.AdmittedBy + " (incomplete)"
+		return pspName(w.AdmittedBy) + " (incomplete)"
 	}
-	return w.AdmittedBy
+	return pspName(w.AdmittedBy)
 }
 
 func unfixableChecks(u []patch.Unfixable) string {
@@ -235,27 +262,38 @@ func textWorkloadDetail(ew *errWriter, w *plan.Workload) {
 		return
 	}
 	ew.printf("\n  %s (%s)\n", w.Ref(), w.Source.String())
-	if len(own) > 0 {
-		ew.printf("    incomplete: %s (see INCOMPLETE above)\n", strings.Join(own, ", "))
+	for _, line := range workloadDetail(w) {
+		ew.printf("%s", wrap("    ", "      ", line))
+	}
+}
+
+// workloadDetail is what the plan says of a workload beyond its table
+// row, one entry per line of text or markdown list item.
+func workloadDetail(w *plan.Workload) []string {
+	var out []string
+	if own := ownReasons(w); len(own) > 0 {
+		out = append(out, fmt.Sprintf("incomplete: %s (see INCOMPLETE above)", strings.Join(own, ", ")))
 	}
 	for _, n := range w.Notes {
-		ew.printf("    note: %s\n", n)
+		out = append(out, "note: "+n)
 	}
 	if w.AnnotationAgrees != nil && !*w.AnnotationAgrees {
-		ew.printf("    the pod's kubernetes.io/psp annotation says %s, the simulation says %s: the input's RBAC or PSPs are incomplete\n", w.Annotation, orDash(w.AdmittedBy))
+		out = append(out, fmt.Sprintf("the pod's kubernetes.io/psp annotation says %s, the simulation says %s: the input's RBAC or PSPs are incomplete",
+			pspName(w.Annotation), orDash(pspName(w.AdmittedBy))))
 	}
 	for _, r := range w.Rejections {
-		ew.printf("    rejected by %s: %s\n", r.Policy, strings.Join(r.Reasons, "; "))
+		out = append(out, fmt.Sprintf("rejected by %s: %s", pspName(r.Policy), strings.Join(r.Reasons, "; ")))
 	}
 	for _, c := range w.Patch.Changes {
-		ew.printf("    set %s: %s  (%s)\n", changePlace(c), valueText(c.Value), c.Reason)
+		out = append(out, fmt.Sprintf("set %s: %s (%s)", changePlace(c), valueText(c.Value), c.Reason))
 		if c.Warning != "" {
-			ew.printf("      warning: %s\n", c.Warning)
+			out = append(out, "warning: "+c.Warning)
 		}
 	}
 	for _, u := range w.Unfixable {
-		ew.printf("    cannot fix %s: %s\n", u.Check, u.Message)
+		out = append(out, fmt.Sprintf("cannot fix %s: %s", u.Check, u.Message))
 	}
+	return out
 }
 
 // ownReasons are the reasons the workload is incomplete besides those of
@@ -300,37 +338,93 @@ func valueText(v any) string {
 	return string(data)
 }
 
+// planMarkdown says all the text says: the tables first, the details of
+// each namespace and workload folded in <details>, then the diffs.
 func planMarkdown(w io.Writer, p *plan.Plan, changes []FileChange) error {
 	ew := &errWriter{w: w}
-	ew.printf("# Pod Security migration plan (%s)\n\nFor kube-apiserver %s (%s).\n\n", p.PSSVersion, p.Target, targetFrom(p.Target.From))
+	ew.printf("# Pod Security migration plan (%s)\n\nFor kube-apiserver %s (%s): %s in %s, %s.\n\n", p.PSSVersion, p.Target, targetFrom(p.Target.From),
+		countOf(len(p.Workloads), "workload", "workloads"), countOf(len(p.Namespaces), "namespace", "namespaces"),
+		countOf(len(p.Policies), "PodSecurityPolicy", "PodSecurityPolicies"))
 	mdIncomplete(ew, p.Incomplete)
 	for _, n := range p.Notes {
 		ew.printf("> **Note:** %s\n\n", mdEscape(n))
 	}
-	ew.printf("## Namespaces\n\n| namespace | enforce | audit/warn | PSP level | workload level | workloads | notes |\n|---|---|---|---|---|---|---|\n")
-	for i := range p.Namespaces {
-		ns := &p.Namespaces[i]
-		ew.printf("| `%s` | %s | %s | %s | %s | %d | %s |\n", ns.Name, labelOr(ns, pss.Enforce), labelOr(ns, pss.Warn), orDash(string(ns.PSPLevel)),
-			ns.WorkloadLevel, ns.Workloads, mdEscape(strings.Join(ns.Notes, "; ")))
-	}
-	ew.printf("\n## Workloads\n\n| workload | admitted by | mutated | changes | level (as written → patched) | unfixable |\n|---|---|---|---|---|---|\n")
-	for i := range p.Workloads {
-		wl := &p.Workloads[i]
-		ew.printf("| `%s` | %s | %v | %d | %s → %s | %s |\n", wl.Ref(), mdEscape(admittedText(wl)), wl.Mutated, len(wl.Patch.Changes),
-			wl.LevelBeforePatch, wl.LevelAfterPatch, unfixableChecks(wl.Unfixable))
-	}
+	mdPlanNamespaces(ew, p)
+	mdPlanWorkloads(ew, p)
 	ew.printf("\n## PodSecurityPolicies\n\n")
 	for i := range p.Policies {
-		ew.printf("- `%s`: %s\n", p.Policies[i].Name, mdEscape(Summary(&p.Policies[i])))
+		r := &p.Policies[i]
+		ew.printf("- `%s`: %s\n", pspName(r.Name), mdEscape(Summary(r)))
+		for _, g := range r.Gaps {
+			ew.printf("  - not in PSS, `%s`: %s\n", shortField(g.Field), mdEscape(g.Message))
+		}
 	}
 	if len(changes) > 0 {
-		ew.printf("\n## Changes\n\n```diff\n")
+		ew.printf("\n## Changes (%s)\n\n```diff\n", countOf(len(changes), "file", "files"))
 		for _, c := range changes {
 			ew.printf("%s", diffOf(c))
 		}
 		ew.printf("```\n")
 	}
 	return ew.err
+}
+
+func mdPlanNamespaces(ew *errWriter, p *plan.Plan) {
+	ew.printf("## Namespaces\n\n| namespace | enforce | audit/warn | PSP level | workload level | workloads | PSPs |\n|---|---|---|---|---|---|---|\n")
+	for i := range p.Namespaces {
+		ns := &p.Namespaces[i]
+		ew.printf("| `%s` | %s | %s | %s | %s | %d | %s |\n", ns.Name, labelOr(ns, pss.Enforce), labelOr(ns, pss.Warn), orDash(string(ns.PSPLevel)),
+			ns.WorkloadLevel, ns.Workloads, orDash(pspNames(ns.Policies)))
+	}
+	for i := range p.Namespaces {
+		ns := &p.Namespaces[i]
+		if len(ns.Rollout)+len(ns.Tightening)+len(ns.Loosening)+len(ns.Notes) == 0 {
+			continue
+		}
+		ew.printf("\n<details><summary>namespace <code>%s</code></summary>\n\n", htmlEscape(ns.Name))
+		for _, s := range ns.Rollout {
+			ew.printf("Step %d: %s\n\n```\n%s\n```\n\n", s.Step, mdEscape(s.Description), strings.Join(sortedLabelLines(s.Labels), "\n"))
+		}
+		if len(ns.Tightening) > 0 {
+			ew.printf("Stricter than PSP (what the PSPs allowed and %s forbids):\n\n", ns.Enforce)
+			for _, c := range ns.Tightening {
+				ew.printf("- `%s` %s (%s): %s\n", pspName(c.Policy), shortField(c.Field), strings.Join(c.Checks, ", "), mdEscape(c.Message))
+			}
+			ew.printf("\n")
+		}
+		if len(ns.Loosening) > 0 {
+			ew.printf("Looser than PSP (restrictions no PSS level expresses):\n\n")
+			for _, line := range looseningByPolicy(ns.Loosening) {
+				ew.printf("- %s\n", mdEscape(line))
+			}
+			ew.printf("\n")
+		}
+		for _, n := range ns.Notes {
+			ew.printf("> Note: %s\n>\n", mdEscape(n))
+		}
+		ew.printf("\n</details>\n")
+	}
+}
+
+func mdPlanWorkloads(ew *errWriter, p *plan.Plan) {
+	ew.printf("\n## Workloads\n\n| workload | admitted by | mutated | changes | level (as written → patched) | unfixable |\n|---|---|---|---|---|---|\n")
+	for i := range p.Workloads {
+		wl := &p.Workloads[i]
+		ew.printf("| `%s` | %s | %v | %d | %s → %s | %s |\n", wl.Ref(), mdEscape(admittedText(wl)), wl.Mutated, len(wl.Patch.Changes),
+			wl.LevelBeforePatch, wl.LevelAfterPatch, unfixableChecks(wl.Unfixable))
+	}
+	for i := range p.Workloads {
+		wl := &p.Workloads[i]
+		lines := workloadDetail(wl)
+		if len(lines) == 0 {
+			continue
+		}
+		ew.printf("\n<details><summary><code>%s</code> (%s)</summary>\n\n", htmlEscape(wl.Ref()), htmlEscape(wl.Source.String()))
+		for _, l := range lines {
+			ew.printf("- %s\n", mdEscape(l))
+		}
+		ew.printf("\n</details>\n")
+	}
 }
 
 // looseningByPolicy words a namespace's lost restrictions one line per
@@ -347,7 +441,7 @@ func looseningByPolicy(changes []plan.Change) []string {
 	}
 	lines := make([]string, len(order))
 	for i, name := range order {
-		lines[i] = name + ": " + strings.Join(fields[name], ", ")
+		lines[i] = pspName(name) + ": " + strings.Join(fields[name], ", ")
 	}
 	return lines
 }

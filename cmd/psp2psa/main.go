@@ -15,5 +15,6 @@ func main() {
 	// the reader retries it, and reports what still fails in its own words.
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
+	programName = nameFor(os.Args[0])
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -225,7 +225,7 @@ func TestPlanWritesAndRewrites(t *testing.T) {
 	if r := runCLI(t, "", "plan", "--write-dir", out, inputs); r.code != exitOK {
 		t.Fatalf("--write-dir: exit %d: %s", r.code, r.stderr)
 	}
-	for _, f := range []string{"patches/kustomization.yaml", "patches/shop-deployment-frontend.yaml", "namespaces.yaml", "admission-configuration.yaml", "validating-admission-policies.yaml"} {
+	for _, f := range []string{"patches/kustomization.yaml", "patches/shop-deployment-frontend.yaml", "rollout/step-1-warn-audit.sh", "rollout/step-2-enforce.sh", "admission-configuration.yaml", "validating-admission-policies.yaml"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("--write-dir did not write %s: %v", f, err)
 		}

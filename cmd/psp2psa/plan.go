@@ -23,6 +23,7 @@ type planFlags struct {
 	PodCreator          string `name:"pod-creator" placeholder:"user:NAME|sa:NS:NAME" help:"Who created the bare Pods (those no controller makes): user:NAME or sa:NAMESPACE:NAME. Without it a Pod's kubernetes.io/psp annotation is taken as its creator's grant, and a Pod without one rests on its service account's grants alone."`
 	IncludeSystem       bool   `name:"include-system" help:"Label kube-system, kube-public and kube-node-lease too."`
 	Overwrite           bool   `help:"Replace existing pod-security.kubernetes.io labels."`
+	PinIDs              bool   `name:"pin-ids" help:"Also patch the UID, GID and fsGroup a template leaves to its image, with values from the admitting PSP's ranges (opt-in: an image may expect other IDs)."`
 }
 
 // options are the plan's choices from the flags; the target and PSS
@@ -31,7 +32,7 @@ func (f *planFlags) options(g *Globals) (plan.Options, error) {
 	if _, _, err := g.versions("", ""); err != nil {
 		return plan.Options{}, err
 	}
-	opts := plan.Options{ControllerIdentity: f.ControllerIdentity, PodCreator: f.PodCreator, IncludeSystem: f.IncludeSystem, Overwrite: f.Overwrite}
+	opts := plan.Options{ControllerIdentity: f.ControllerIdentity, PodCreator: f.PodCreator, IncludeSystem: f.IncludeSystem, Overwrite: f.Overwrite, PinIDs: f.PinIDs}
 	var err error
 	if opts.EmptyNamespaceLevel, err = pss.ParseLevel(f.EmptyNamespaceLevel); err != nil {
 		return opts, levelFlag("empty-namespace-level", f.EmptyNamespaceLevel)
@@ -59,12 +60,14 @@ type planCmd struct {
 	clusterFlags
 	snapshotFlag
 	Paths    []string `arg:"" optional:"" name:"path" help:"Manifests: PSPs, RBAC, namespaces, service accounts and workloads; files, directories or - for standard input. None: read the live cluster."`
-	WriteDir string   `name:"write-dir" help:"Write DIR/patches/ (strategic-merge patches and a kustomization.yaml) and DIR/namespaces.yaml." type:"path"`
+	WriteDir string   `name:"write-dir" help:"Write DIR/patches/ (strategic-merge patches and a kustomization.yaml), DIR/rollout/ (the staged label changes, label-only patches), the cluster-wide PodSecurity configuration and the admission policies." type:"path"`
 	InPlace  bool     `name:"in-place" help:"Rewrite the input manifests instead, keeping comments and key order."`
 	DiffOnly bool     `name:"diff-only" help:"Print only the unified diffs of every change."`
 
 	Exempt   exemptFlags `embed:"" prefix:"exempt-"`
-	DenyGaps bool        `name:"deny-gaps" help:"Bind --write-dir's ValidatingAdmissionPolicies (what PSS cannot express) with Deny instead of Warn and Audit."`
+	DenyGaps bool        `name:"deny-gaps" help:"Bind --write-dir's ValidatingAdmissionPolicies (what PSS cannot express, and who may change Pod Security labels) with Deny instead of Warn and Audit."`
+	// LabelAdminGroups may change Pod Security labels under the guard.
+	LabelAdminGroups []string `name:"label-admin-group" placeholder:"GROUP" help:"A group that may change namespaces' Pod Security labels, besides system:masters, in the ValidatingAdmissionPolicy --write-dir writes for 1.30+ targets (namespace-label-guard.yaml; repeatable)."`
 	gapPolicyFlags
 }
 
@@ -209,6 +212,13 @@ func (c *planCmd) writeDirFiles(p *plan.Plan, in *inputs) ([]artifacts.File, err
 		return nil, err
 	}
 	files = append(files, policies...)
+	guard, ok, err := artifacts.LabelGuardFile(p, c.WriteDir, c.LabelAdminGroups, c.DenyGaps)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		files = append(files, guard)
+	}
 	return files, nil
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds etcd and the kube-apiservers that the e2e tests start on loopback.
+# Builds etcd and the kube-apiservers that the e2e tests start on loopback, and
+# the kubectl the plugin tests run psp2psa under.
 # Each binary is built from its own tool module in this directory, so the
 # versions are pinned by the committed go.mod/go.sum. A binary is rebuilt only
 # when its stamp (hash of the tool module's go.mod, go.sum and build flags)
@@ -35,4 +36,6 @@ for v in v1.24.17 v1.29.15 v1.37.2; do
 	build "kube-apiserver-$minor" "kube-apiserver-$v" \
 		k8s.io/kubernetes/cmd/kube-apiserver "$(version_ldflags "$v")"
 done
+# kubectl, for the end-to-end tests of psp2psa as a kubectl plugin.
+build kubectl-v1.37 kubectl-v1.37.2 k8s.io/kubernetes/cmd/kubectl "$(version_ldflags v1.37.2)"
 log "all binaries ready in $cache"

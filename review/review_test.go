@@ -1,0 +1,195 @@
+package review
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/psp2psa/psp2psa/artifacts"
+	"github.com/psp2psa/psp2psa/inventory"
+	"github.com/psp2psa/psp2psa/manifest"
+	"github.com/psp2psa/psp2psa/plan"
+	"github.com/psp2psa/psp2psa/psp"
+	"github.com/psp2psa/psp2psa/pss"
+)
+
+const demo = "../testdata/demo"
+
+// build reviews the paths plus the YAML given as standard input.
+func build(t *testing.T, extra string, paths ...string) *Review {
+	t.Helper()
+	if extra != "" {
+		paths = append(paths, manifest.Stdin)
+	}
+	docs, errs := manifest.Read(paths, strings.NewReader(extra))
+	if len(errs) > 0 {
+		t.Fatalf("reading: %v", errs)
+	}
+	load := psp.FromDocuments(docs)
+	inv, invErrs := inventory.FromDocuments(docs, "")
+	for _, err := range invErrs {
+		if !inventory.IsWarning(err) {
+			t.Fatalf("inventory: %v", err)
+		}
+	}
+	in := plan.Input{Policies: load.Policies, Inventory: inv}
+	p := plan.Build(in, plan.Options{Version: pss.NewestVersion(), EmptyNamespaceLevel: pss.Baseline, ControllerIdentity: "serviceaccounts"})
+	return Build(Input{Plan: p, Policies: load.Policies, Inventory: inv, Documents: docs}, Options{})
+}
+
+func findingsOf(r *Review, rule string) []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.Rule == rule {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestDemoFindings(t *testing.T) {
+	r := build(t, "", demo)
+	if r.Verdict.Ready {
+		t.Fatal("the demo is READY before its plan is applied")
+	}
+	for rule, want := range map[string]int{
+		RuleNamespaceLabels: 4, RuleWorkloadPatch: 6, RuleNotAdmitted: 1, RuleRejectedByLabels: 0, RuleIncomplete: 0,
+	} {
+		if got := r.Count(rule); got != want {
+			t.Errorf("%s: %d findings, want %d", rule, got, want)
+		}
+	}
+	f := findingsOf(r, RuleWorkloadPatch)[0]
+	if f.Location == nil || f.Location.File != "../testdata/demo/batch.yaml" || f.Location.Line != 8 {
+		t.Errorf("location of %s: %+v, want batch.yaml line 8", f.Workload, f.Location)
+	}
+}
+
+// A label the namespace already has is kept, and a workload that fails it
+// as written is an error: it would be rejected once PSP is gone.
+func TestExistingLabelRejectsWorkload(t *testing.T) {
+	r := build(t, `apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/enforce-version: v1.37
+`, demo+"/policies.yaml", demo+"/rbac.yaml", demo+"/shop.yaml")
+	got := findingsOf(r, RuleRejectedByLabels)
+	var refs []string
+	for _, f := range got {
+		refs = append(refs, f.Workload)
+	}
+	// frontend, api and redis pass restricted only with what PSP injected.
+	if strings.Join(refs, ",") != "Deployment shop/frontend,Deployment shop/api,StatefulSet shop/redis" {
+		t.Fatalf("rejected by labels: %v", refs)
+	}
+	if !strings.Contains(got[0].Message, "namespace shop's enforce restricted:v1.37 rejects it") || !strings.Contains(got[0].Message, "the plan's patch fixes it") {
+		t.Errorf("message: %s", got[0].Message)
+	}
+	for _, ns := range r.Namespaces {
+		if ns.Name == "shop" && ns.Workloads[0].Status != StatusRejectedByLabels {
+			t.Errorf("status of %s: %s", ns.Workloads[0].Ref, ns.Workloads[0].Status)
+		}
+	}
+}
+
+// Without the RBAC no answer is known: every gap is an error.
+func TestIncompleteInputIsNotReady(t *testing.T) {
+	r := build(t, "", demo+"/policies.yaml", demo+"/shop.yaml")
+	if r.Count(RuleIncomplete) == 0 || r.Verdict.Ready {
+		t.Fatalf("verdict %+v", r.Verdict)
+	}
+	if !strings.Contains(r.Verdict.Summary, "1 gap in the input") {
+		t.Errorf("summary: %s", r.Verdict.Summary)
+	}
+}
+
+// The ValidatingAdmissionPolicies plan --write-dir writes keep what they
+// keep where they are bound: the lost restrictions they cover are no
+// longer reported, the rest still are.
+func TestAdmissionPoliciesKeepRestrictions(t *testing.T) {
+	docs, _ := manifest.Read([]string{demo}, nil)
+	load := psp.FromDocuments(docs)
+	inv, _ := inventory.FromDocuments(docs, "")
+	p := plan.Build(plan.Input{Policies: load.Policies, Inventory: inv}, plan.Options{Version: pss.NewestVersion(), EmptyNamespaceLevel: pss.Baseline, ControllerIdentity: "serviceaccounts"})
+	policies, err := artifacts.AdmissionPolicies(p, load.Policies, false)
+	if err != nil || policies == nil {
+		t.Fatalf("admission policies: %v", err)
+	}
+	before := build(t, "", demo)
+	after := build(t, string(policies), demo)
+	lost := func(r *Review, ns string) string {
+		for _, f := range findingsOf(r, RuleRestrictionLost) {
+			if f.Namespace == ns && f.Object == "PodSecurityPolicy restricted" {
+				return f.Message
+			}
+		}
+		return ""
+	}
+	if !strings.Contains(lost(before, "shop"), "allowedCapabilities, volumes, supplementalGroups, fsGroup") {
+		t.Fatalf("before: %q", lost(before, "shop"))
+	}
+	// shop's workloads are admitted by restricted alone: its policy is bound
+	// there and keeps all but the profile lists.
+	if got := lost(after, "shop"); got == "" || strings.Contains(got, "fsGroup") || !strings.Contains(got, "seccomp allowedProfileNames") {
+		t.Errorf("after, shop: %q", got)
+	}
+	// legacy runs nothing restricted admits: no binding, still lost.
+	if got := lost(after, "legacy"); !strings.Contains(got, "fsGroup") {
+		t.Errorf("after, legacy: %q", got)
+	}
+}
+
+func TestFailOnWarning(t *testing.T) {
+	findings := []Finding{{Rule: RuleNotAdmitted, Severity: Warning}}
+	if v := verdict(findings, Error); !v.Ready || v.Summary != "READY (0 errors, 1 warning)" {
+		t.Errorf("fail-on error: %+v", v)
+	}
+	if v := verdict(findings, Warning); v.Ready || v.Summary != "NOT READY: 1 workload no PSP admits (0 errors, 1 warning); --fail-on warning" {
+		t.Errorf("fail-on warning: %+v", v)
+	}
+}
+
+// A tenant group that may patch its namespace gains privileged pods under
+// Pod Security; cluster admins, who may use every PSP, gain nothing.
+func TestRelabelFindings(t *testing.T) {
+	tenants := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(tenants, []byte(tenantsRBAC), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := build(t, "", demo, tenants)
+	got := findingsOf(r, RuleNamespaceRelabel)
+	if len(got) != 1 || got[0].Namespace != "shop" || got[0].Object != "Group shop-team" || got[0].Location == nil || got[0].Location.Line != 7 {
+		t.Fatalf("namespace-relabel: %+v", got)
+	}
+	if n := r.Count(RuleClusterRelabel); n != 0 {
+		t.Errorf("cluster-relabel: %+v", findingsOf(r, RuleClusterRelabel))
+	}
+	if r.Relabel == nil || len(r.Relabel.Cluster.Relabel) != 1 || r.Relabel.Cluster.Relabel[0].Subject != "Group platform" {
+		t.Errorf("cluster-wide relabel: %+v", r.Relabel)
+	}
+}
+
+const tenantsRBAC = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: namespace-labeller}
+rules:
+- {apiGroups: [""], resources: [namespaces], verbs: [get, patch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: shop-owners, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: namespace-labeller}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: shop-team}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: cluster-admins}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: platform}
+`
