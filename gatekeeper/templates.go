@@ -274,3 +274,14 @@ func forbiddenSysctlsConstraint(p *psp.PodSecurityPolicy, _ []string) (Kept, boo
 		Parameters: map[string]any{"forbiddenSysctls": slices.Clone(p.Spec.ForbiddenSysctls)},
 	}, true
 }
+
+// FieldsOf returns the PSP fields a Constraint of the library template
+// kind keeps (nil for a kind this package does not write).
+func FieldsOf(kind string) []string {
+	for _, t := range templates {
+		if t.kind == kind {
+			return t.fields
+		}
+	}
+	return nil
+}

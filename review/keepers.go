@@ -2,6 +2,7 @@ package review
 
 import (
 	"regexp"
+	"slices"
 	"sync"
 
 	"github.com/psp2psa/psp2psa/manifest"
@@ -13,8 +14,8 @@ import (
 
 // Keeper recognises, among the input's documents, the admission policies
 // of one engine that keep PSP restrictions no Pod Security level
-// expresses. ValidatingAdmissionPolicy is built in; other engines register
-// theirs with RegisterKeeper.
+// expresses. ValidatingAdmissionPolicy, Kyverno and Gatekeeper are built
+// in; other engines register theirs with RegisterKeeper.
 type Keeper struct {
 	// Name names the engine: "ValidatingAdmissionPolicy".
 	Name string
@@ -38,7 +39,11 @@ type Kept struct {
 var keepers = struct {
 	sync.Mutex
 	list []Keeper
-}{list: []Keeper{{Name: "ValidatingAdmissionPolicy", Kept: keptByAdmissionPolicies}}}
+}{list: []Keeper{
+	{Name: "ValidatingAdmissionPolicy", Kept: keptByAdmissionPolicies},
+	{Name: "Kyverno", Kept: keptByKyvernoPolicies},
+	{Name: "Gatekeeper", Kept: keptByGatekeeperConstraints},
+}}
 
 // RegisterKeeper adds an engine's Keeper; call it from an init function.
 func RegisterKeeper(k Keeper) {
@@ -67,7 +72,7 @@ func keptBy(in Input) keptIndex {
 // keeps reports whether a policy of the input keeps the PSP's field in
 // the namespace with these labels.
 func (idx keptIndex) keeps(namespaceLabels map[string]string, policy, field string) bool {
-	for _, k := range idx[[2]string{policy, field}] {
+	for _, k := range slices.Concat(idx[[2]string{policy, field}], idx[[2]string{anyPolicy, field}]) {
 		if k.Selects == nil || k.Selects(namespaceLabels) {
 			return true
 		}

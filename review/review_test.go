@@ -1,6 +1,7 @@
 package review
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,20 +108,14 @@ func TestIncompleteInputIsNotReady(t *testing.T) {
 	}
 }
 
-// The ValidatingAdmissionPolicies plan --write-dir writes keep what they
-// keep where they are bound: the lost restrictions they cover are no
+// The admission policies plan --write-dir writes, of each kind, keep what
+// they keep where they apply: the lost restrictions they cover are no
 // longer reported, the rest still are.
 func TestAdmissionPoliciesKeepRestrictions(t *testing.T) {
 	docs, _ := manifest.Read([]string{demo}, nil)
 	load := psp.FromDocuments(docs)
 	inv, _ := inventory.FromDocuments(docs, "")
 	p := plan.Build(plan.Input{Policies: load.Policies, Inventory: inv}, plan.Options{Version: pss.NewestVersion(), EmptyNamespaceLevel: pss.Baseline, ControllerIdentity: "serviceaccounts"})
-	policies, err := artifacts.AdmissionPolicies(p, load.Policies, false)
-	if err != nil || policies == nil {
-		t.Fatalf("admission policies: %v", err)
-	}
-	before := build(t, "", demo)
-	after := build(t, string(policies), demo)
 	lost := func(r *Review, ns string) string {
 		for _, f := range findingsOf(r, RuleRestrictionLost) {
 			if f.Namespace == ns && f.Object == "PodSecurityPolicy restricted" {
@@ -129,17 +124,39 @@ func TestAdmissionPoliciesKeepRestrictions(t *testing.T) {
 		}
 		return ""
 	}
+	before := build(t, "", demo)
 	if !strings.Contains(lost(before, "shop"), "allowedCapabilities, volumes, supplementalGroups, fsGroup") {
 		t.Fatalf("before: %q", lost(before, "shop"))
 	}
-	// shop's workloads are admitted by restricted alone: its policy is bound
-	// there and keeps all but the profile lists.
-	if got := lost(after, "shop"); got == "" || strings.Contains(got, "fsGroup") || !strings.Contains(got, "seccomp allowedProfileNames") {
-		t.Errorf("after, shop: %q", got)
-	}
-	// legacy runs nothing restricted admits: no binding, still lost.
-	if got := lost(after, "legacy"); !strings.Contains(got, "fsGroup") {
-		t.Errorf("after, legacy: %q", got)
+	for _, tt := range []struct {
+		kind     string
+		generate func() ([]byte, error)
+		// stillLost is what shop still loses: the profile lists have no
+		// ValidatingAdmissionPolicy or Kyverno rule, and Gatekeeper keeps
+		// them with its library's templates.
+		stillLost string
+	}{
+		{"ValidatingAdmissionPolicy", func() ([]byte, error) { return artifacts.AdmissionPolicies(p, load.Policies, false) }, "seccomp allowedProfileNames"},
+		{"Kyverno", func() ([]byte, error) { return artifacts.KyvernoPolicies(p, load.Policies, false) }, "seccomp allowedProfileNames"},
+		{"Gatekeeper", func() ([]byte, error) { return artifacts.GatekeeperConstraints(p, load.Policies, false) }, ""},
+	} {
+		t.Run(tt.kind, func(t *testing.T) {
+			policies, err := tt.generate()
+			if err != nil || policies == nil {
+				t.Fatalf("policies: %v", err)
+			}
+			after := build(t, string(policies), demo)
+			// shop's workloads are admitted by restricted alone: its
+			// policies apply there.
+			got := lost(after, "shop")
+			if strings.Contains(got, "fsGroup") || strings.Contains(got, "volumes") || (tt.stillLost == "") != (got == "") || !strings.Contains(got, tt.stillLost) {
+				t.Errorf("after, shop: %q; want only %q", got, tt.stillLost)
+			}
+			// legacy runs nothing restricted admits: nothing applies there.
+			if got := lost(after, "legacy"); !strings.Contains(got, "fsGroup") {
+				t.Errorf("after, legacy: %q", got)
+			}
+		})
 	}
 }
 
@@ -193,3 +210,37 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-
 subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: Group, name: platform}
 `
+
+// A Constraint of a library template keeps its fields for every pod it
+// matches, whoever wrote it; one that only records keeps nothing.
+func TestGatekeeperConstraintsKeepTheirTemplatesFields(t *testing.T) {
+	const constraint = `apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sPSPVolumeTypes
+metadata:
+  name: team-volumes
+spec:
+  enforcementAction: %s
+  match:
+    kinds: [{apiGroups: [""], kinds: [Pod]}]
+    namespaces: ["sho*"]
+    excludedNamespaces: [legacy]
+  parameters:
+    volumes: [configMap, emptyDir, secret]
+`
+	for action, keeps := range map[string]bool{"deny": true, "warn": true, "dryrun": false} {
+		r := build(t, fmt.Sprintf(constraint, action), demo)
+		found := false
+		for _, f := range findingsOf(r, RuleRestrictionLost) {
+			if f.Namespace != "shop" || f.Object != "PodSecurityPolicy restricted" {
+				continue
+			}
+			found = true
+			if strings.Contains(f.Message, "volumes") == keeps || !strings.Contains(f.Message, "fsGroup") {
+				t.Errorf("enforcementAction %s: shop still loses %q", action, f.Message)
+			}
+		}
+		if !found {
+			t.Errorf("enforcementAction %s: shop loses nothing; fsGroup has no policy", action)
+		}
+	}
+}
