@@ -2,12 +2,12 @@ package hygiene
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/internal/testinputs"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/patch"
@@ -15,23 +15,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// corpusDir locates the shared corpus beside the repository.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus not found at %s: %v", dir, err)
-		}
-		t.Skipf("corpus not found at %s; it lives beside the repository", dir)
-	}
-	return dir
-}
-
 // template reads the only workload of a corpus file.
 func template(t *testing.T, file string) *corev1.PodTemplateSpec {
 	t.Helper()
-	docs, errs := manifest.Read([]string{filepath.Join(corpusDir(t), "workloads", file)}, nil)
+	docs, errs := manifest.Read([]string{filepath.Join(testinputs.CorpusDir(t), "workloads", file)}, nil)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -45,7 +32,7 @@ func template(t *testing.T, file string) *corev1.PodTemplateSpec {
 // policy reads the named PSP of a corpus file.
 func policy(t *testing.T, file, name string) *psp.PodSecurityPolicy {
 	t.Helper()
-	docs, errs := manifest.Read([]string{filepath.Join(corpusDir(t), "psp", file)}, nil)
+	docs, errs := manifest.Read([]string{filepath.Join(testinputs.CorpusDir(t), "psp", file)}, nil)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

@@ -8,22 +8,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/psp2psa/psp2psa/internal/testinputs"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// corpusDir locates the shared corpus beside the repository.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus not found at %s: %v", dir, err)
-		}
-		t.Skipf("corpus not found at %s; it lives beside the repository", dir)
-	}
-	return dir
-}
 
 func corpusFiles(t *testing.T, dir string) []string {
 	t.Helper()
@@ -46,7 +35,7 @@ func corpusFiles(t *testing.T, dir string) []string {
 // TestCorpusInventory loads every corpus file and compares a summary of
 // what the inventory found with testdata/inventory/corpus.golden.
 func TestCorpusInventory(t *testing.T) {
-	dir := corpusDir(t)
+	dir := testinputs.CorpusDir(t)
 	var b strings.Builder
 	for _, file := range corpusFiles(t, dir) {
 		inv, errs := FromDocuments(readDocuments(t, file), "")

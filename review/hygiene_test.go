@@ -1,11 +1,11 @@
 package review
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/psp2psa/psp2psa/internal/testinputs"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/patch"
@@ -13,19 +13,6 @@ import (
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
 )
-
-// corpusDir locates the shared corpus beside the repository.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus not found at %s: %v", dir, err)
-		}
-		t.Skipf("corpus not found at %s; it lives beside the repository", dir)
-	}
-	return dir
-}
 
 // metricsApp runs under the corpus PSP machines-endpoints (fsGroup
 // MayRunAs 1-65535: PSP chose no fsGroup, but allowed only those).
@@ -62,7 +49,7 @@ spec:
 // The hygiene findings propose the fsGroup the PSP's ranges allow, and
 // plan --pin-ids writes it into the patch, after which it is gone.
 func TestHygieneProposalAndPinIDs(t *testing.T) {
-	pspFile := filepath.Join(corpusDir(t), "psp", "cybozu-go__neco-apps__monitoring_base_machines-endpoints_pod-security-policy.yaml")
+	pspFile := filepath.Join(testinputs.CorpusDir(t), "psp", "cybozu-go__neco-apps__monitoring_base_machines-endpoints_pod-security-policy.yaml")
 	reviewWith := func(pin bool) (*Review, *plan.Plan) {
 		docs, errs := manifest.Read([]string{pspFile, manifest.Stdin}, strings.NewReader(metricsApp))
 		if len(errs) > 0 {

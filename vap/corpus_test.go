@@ -9,26 +9,12 @@ import (
 	"testing"
 
 	"github.com/psp2psa/psp2psa/convert"
+	"github.com/psp2psa/psp2psa/internal/testinputs"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
 )
-
-// corpusDir locates a directory of the shared corpus, which lives beside
-// the repository (../shared from its root). Without it the test skips,
-// unless CI is set.
-func corpusDir(t *testing.T, sub string) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus", sub)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not found: %v", dir, err)
-		}
-		t.Skipf("%s not found; the shared corpus lives beside the repository", dir)
-	}
-	return dir
-}
 
 func readDir(t *testing.T, dir string) []manifest.Document {
 	t.Helper()
@@ -42,7 +28,7 @@ func readDir(t *testing.T, dir string) []manifest.Document {
 // corpusPolicies are the corpus PSPs a 1.24 apiserver accepts.
 func corpusPolicies(t *testing.T) []psp.Policy {
 	t.Helper()
-	policies := psp.FromDocuments(readDir(t, corpusDir(t, "psp"))).Policies
+	policies := psp.FromDocuments(readDir(t, testinputs.CorpusDir(t, "psp"))).Policies
 	if len(policies) < 20 {
 		t.Fatalf("only %d valid corpus PSPs", len(policies))
 	}
@@ -53,7 +39,7 @@ func corpusPolicies(t *testing.T) []psp.Policy {
 // template.
 func corpusWorkloads(t *testing.T) []inventory.Workload {
 	t.Helper()
-	inv, errs := inventory.FromDocuments(readDir(t, corpusDir(t, "workloads")), "")
+	inv, errs := inventory.FromDocuments(readDir(t, testinputs.CorpusDir(t, "workloads")), "")
 	for _, err := range errs {
 		t.Logf("corpus workloads: %v", err)
 	}

@@ -34,10 +34,17 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// SharedDir is ../shared beside the repository.
+// SharedDir is ../shared beside the repository, relative to the test's
+// directory when it can be (sources in goldens then read as a user would
+// give them).
 func SharedDir(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(filepath.Dir(RepoRoot(t)), "shared")
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, dir); err == nil {
+			dir = rel
+		}
+	}
 	if _, err := os.Stat(dir); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("shared inputs missing at %s: %v", dir, err)
