@@ -2,7 +2,7 @@ GO      ?= go
 BIN     := bin/psp2psa
 FUZZTIME ?= 2m
 
-.PHONY: all build demo test unit lint bench fuzz testservers clean
+.PHONY: all build demo test unit lint bench bench-scale fuzz testservers clean
 
 all: build
 
@@ -32,6 +32,13 @@ testservers:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# The whole-process benchmark: psp2psa against the floor (decoding every
+# workload and evaluating it once) in the same run, for each N of
+# SCALE_N (e.g. SCALE_N=100000); RUNS and MODES as hack/scale/run.sh says.
+SCALE_N ?= 1000 10000 20000
+bench-scale:
+	bash hack/scale/run.sh $(SCALE_N)
 
 # Every fuzz target, $(FUZZTIME) each.
 fuzz:

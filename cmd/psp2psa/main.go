@@ -15,5 +15,8 @@ func main() {
 	// the reader retries it, and reports what still fails in its own words.
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	stopProfiles := startProfiles(os.Stderr)
+	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stopProfiles()
+	os.Exit(code)
 }
