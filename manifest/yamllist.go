@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/psp2psa/psp2psa/internal/parallel"
 )
 
 // splitListItems turns on the List fast path; tests switch it off to
@@ -44,7 +46,7 @@ func (r *reader) readYAMLList(src Source, c yamlChunk) bool {
 	}
 	converted := make([][]byte, len(items))
 	failed := make([]bool, len(items))
-	parallel(len(items), func(i int) {
+	parallel.For(len(items), func(i int) {
 		var convErr error
 		converted[i], convErr = yamlToJSON(items[i].data)
 		failed[i] = convErr != nil

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
+	"github.com/psp2psa/psp2psa/internal/parallel"
 	"sigs.k8s.io/yaml"
 )
 
@@ -275,26 +273,11 @@ func (r *reader) readYAMLStream(file string, in *bufio.Reader) {
 
 func (r *reader) convertYAMLBatch(file string, batch []yamlChunk) {
 	results := make([]reader, len(batch))
-	parallel(len(batch), func(i int) { results[i].addYAMLChunk(file, batch[i]) })
+	parallel.For(len(batch), func(i int) { results[i].addYAMLChunk(file, batch[i]) })
 	for _, res := range results {
 		r.docs = append(r.docs, res.docs...)
 		r.errs = append(r.errs, res.errs...)
 	}
-}
-
-// parallel runs f(0..n-1) on all cores and waits.
-func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // addYAMLChunk converts one non-empty document.

@@ -15,10 +15,18 @@ import (
 )
 
 // FileChange is a file as it is and as the plan would write it; New nil
-// never happens, Old nil is a new file.
+// never happens, Old nil is a new file. Diff, when set, is its unified diff
+// already made (Diffed), and Old and New are not read.
 type FileChange struct {
 	Path     string
 	Old, New []byte
+	Diff     string
+}
+
+// Diffed returns the change with its diff made and without the contents:
+// what a report of many files needs to keep of each.
+func (c FileChange) Diffed() FileChange {
+	return FileChange{Path: c.Path, Diff: diffOf(c)}
 }
 
 // Plan renders a migration plan. Text and markdown end with the unified
@@ -44,6 +52,9 @@ func Diffs(w io.Writer, changes []FileChange) error {
 }
 
 func diffOf(c FileChange) string {
+	if c.Diff != "" {
+		return c.Diff
+	}
 	oldName := "a/" + c.Path
 	if c.Old == nil {
 		oldName = "/dev/null"

@@ -141,9 +141,15 @@ func rewriteDocument(text string, fileWide func() bool, edits []Edit) (string, e
 	if theirs == base {
 		return text, nil
 	}
-	merged := merge3(base, ours, theirs)
-	if !sameText(merged, doc) {
-		merged = theirs // the merge misplaced something: keep the edit, lose the original's look
+	// Where the original reads as it re-encodes, the merge is the edited
+	// encoding itself; and a merge that came out as the edited encoding
+	// needs no check, as that is what a failed check falls back to.
+	merged := theirs
+	if ours != base {
+		merged = merge3(base, ours, theirs)
+		if merged != theirs && !sameText(merged, doc) {
+			merged = theirs // the merge misplaced something: keep the edit, lose the original's look
+		}
 	}
 	if noFinalNewline {
 		merged = strings.TrimSuffix(merged, "\n")

@@ -106,45 +106,81 @@ func (c *planCmd) Run(g *Globals) error {
 	}
 	p := plan.Build(in.plan, opts)
 	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
-	files, err := c.files(g, p, in)
+	ch, err := c.changes(g, p, in)
 	if err != nil {
 		return err
 	}
-	if err := c.render(g, p, files); err != nil {
+	if err := c.render(g, p, ch.shown); err != nil {
 		return err
 	}
 	if c.WriteDir != "" || c.InPlace {
-		if err := writeFiles(files); err != nil {
+		if err := writeFiles(ch.written); err != nil {
 			return err
 		}
 	}
 	return in.finish(g)
 }
 
-// files are the changes the plan makes: the write-dir's files, or else the
-// input manifests rewritten (shown as diffs, written with --in-place).
-func (c *planCmd) files(g *Globals, p *plan.Plan, in *inputs) ([]artifacts.File, error) {
+// planChanges are the files a plan changes, as far as they are shown (a
+// diff each) and written (their new contents).
+type planChanges struct {
+	shown   []report.FileChange
+	written []artifacts.File
+}
+
+// changes are the files the plan changes: the write-dir's files, or else
+// the input manifests rewritten (shown as diffs, written with --in-place).
+// Of a rewritten manifest only its diff is kept, and its new contents when
+// they are to be written; machine-readable output shows no diffs, so
+// without --in-place the manifests are not rewritten for it at all.
+func (c *planCmd) changes(g *Globals, p *plan.Plan, in *inputs) (planChanges, error) {
 	if c.WriteDir != "" {
-		return c.writeDirFiles(p, in)
+		files, err := c.writeDirFiles(p, in)
+		return planChanges{shown: fileChanges(files), written: files}, err
 	}
-	if len(c.Paths) == 0 {
+	showDiffs := c.DiffOnly || (g.format() != report.JSON && g.format() != report.YAML)
+	if len(c.Paths) == 0 || (!showDiffs && !c.InPlace) {
 		// A cluster or a snapshot: there are no manifests to show diffs of.
-		return nil, nil
+		return planChanges{}, nil
 	}
-	files, err := artifacts.Rewrites(p, in.docs, true, os.ReadFile)
+	type rewritten struct {
+		shown   report.FileChange
+		written artifacts.File
+	}
+	files, err := artifacts.RewritesEach(p, in.docs, true, os.ReadFile, func(f artifacts.File) (rewritten, error) {
+		var r rewritten
+		if !f.Changed() {
+			return r, nil
+		}
+		if showDiffs {
+			r.shown = report.FileChange{Path: f.Path, Old: f.Old, New: f.New}.Diffed()
+		}
+		if c.InPlace {
+			r.written = artifacts.File{Path: f.Path, New: f.New}
+		}
+		return r, nil
+	})
 	if err != nil && c.InPlace {
-		return nil, rewriteError(err)
+		return planChanges{}, rewriteError(err)
 	}
 	if err != nil {
 		// Diffs are a courtesy when nothing is written (stdin input, say).
 		fmt.Fprintf(g.stderr, "warning: no diffs: %v\n", err)
-		return nil, nil
+		return planChanges{}, nil
 	}
-	return files, nil
+	var out planChanges
+	for _, f := range files {
+		if f.shown.Path != "" {
+			out.shown = append(out.shown, f.shown)
+		}
+		if f.written.Path != "" {
+			out.written = append(out.written, f.written)
+		}
+	}
+	return out, nil
 }
 
-func (c *planCmd) render(g *Globals, p *plan.Plan, files []artifacts.File) error {
-	changes := fileChanges(files)
+func (c *planCmd) render(g *Globals, p *plan.Plan, changes []report.FileChange) error {
 	var err error
 	if c.DiffOnly {
 		err = report.Diffs(g.stdout, changes)
