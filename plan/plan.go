@@ -94,7 +94,10 @@ func Build(in Input, opts Options) *Plan {
 		eval:     pss.NewEvaluator(),
 		accounts: indexServiceAccounts(inv),
 		complete: newCompleteness(names, inv, opts.PodCreator != ""),
+		policies: setOf(names),
+		answers:  newAnswers(),
 	}
+	w.usable = &usable{auth: w.auth, sets: map[string]psp.UseSet{}}
 	p.Workloads = w.planAll(inv.Workloads)
 	for _, m := range inv.Incomplete {
 		p.Incomplete = append(p.Incomplete, Incomplete{Reason: ReasonClusterRead, Message: m})
@@ -118,6 +121,14 @@ func (p *Plan) Policy(name string) *convert.PolicyResult {
 		}
 	}
 	return p.index[name]
+}
+
+func setOf(names []string) map[string]bool {
+	out := make(map[string]bool, len(names))
+	for _, name := range names {
+		out[name] = true
+	}
+	return out
 }
 
 // lastByName keeps one PSP per name, the last read, as applying the inputs
