@@ -30,7 +30,7 @@ var shareAnswers = true
 
 // answerKey identifies the answer of a workload.
 type answerKey struct {
-	template [2]uint64 // hash of securityView
+	template  [2]uint64 // hash of securityView
 	automount byte
 	usable    string // usableKey
 	owned     bool
