@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/psp2psa/psp2psa/internal/parallel"
 )
 
 // StdinFile is the Source.File of objects read from standard input.
@@ -45,6 +47,20 @@ type reader struct {
 	stdinUsed bool
 	docs      []Document
 	errs      []error
+	// serial converts a file's documents one after the other: the files
+	// of a directory are read in parallel instead.
+	serial bool
+}
+
+// each runs f(0..n-1), in parallel unless the reader is serial.
+func (r *reader) each(n int, f func(i int)) {
+	if r.serial {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	parallel.For(n, f)
 }
 
 func (r *reader) fail(src Source, object, field string, err error) {
@@ -85,13 +101,16 @@ func (r *reader) readStdin() {
 }
 
 // readDir walks root in lexical order. Symbolic links to files are read;
-// links to directories are not followed, so a link cycle cannot loop.
+// links to directories are not followed, so a link cycle cannot loop. The
+// files are read in parallel, each by one processor (a large one by all,
+// on its own), and what they hold is added in walk order.
 func (r *reader) readDir(root string) {
+	var entries []dirEntry
 	// The callback records every problem itself and never stops the walk,
 	// so WalkDir has no error of its own to return.
 	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			r.failFile(path, err)
+			entries = append(entries, dirEntry{path: path, err: err})
 			if d != nil && d.IsDir() && path != root {
 				return fs.SkipDir
 			}
@@ -106,10 +125,11 @@ func (r *reader) readDir(root string) {
 		if d.IsDir() || !hasManifestExtension(path) {
 			return nil
 		}
+		var info fs.FileInfo
 		if d.Type()&fs.ModeSymlink != 0 {
-			info, err := os.Stat(path)
+			info, err = os.Stat(path)
 			if err != nil {
-				r.failFile(path, err)
+				entries = append(entries, dirEntry{path: path, err: err})
 				return nil
 			}
 			if !info.Mode().IsRegular() {
@@ -117,10 +137,42 @@ func (r *reader) readDir(root string) {
 			}
 		} else if !d.Type().IsRegular() {
 			return nil
+		} else if info, err = d.Info(); err != nil {
+			entries = append(entries, dirEntry{path: path, err: err})
+			return nil
 		}
-		r.readFile(path)
+		entries = append(entries, dirEntry{path: path, large: info.Size() > largeFile})
 		return nil
 	})
+	read := make([]reader, len(entries))
+	parallel.For(len(entries), func(i int) {
+		if e := entries[i]; e.err == nil && !e.large {
+			read[i].serial = true
+			read[i].readFile(e.path)
+		}
+	})
+	for i, e := range entries {
+		switch {
+		case e.err != nil:
+			r.failFile(e.path, e.err)
+		case e.large:
+			r.readFile(e.path)
+		default:
+			r.docs = append(r.docs, read[i].docs...)
+			r.errs = append(r.errs, read[i].errs...)
+		}
+	}
+}
+
+// largeFile is the size above which a file's documents are converted by
+// all processors rather than the file by one.
+const largeFile = 4 << 20
+
+// dirEntry is a file a directory walk found, or the problem it met.
+type dirEntry struct {
+	path  string
+	large bool
+	err   error
 }
 
 func hasManifestExtension(path string) bool {

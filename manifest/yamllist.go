@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"slices"
 	"unicode/utf8"
-
-	"github.com/psp2psa/psp2psa/internal/parallel"
 )
 
 // splitListItems turns on the List fast path; tests switch it off to
@@ -46,7 +44,7 @@ func (r *reader) readYAMLList(src Source, c yamlChunk) bool {
 	}
 	converted := make([][]byte, len(items))
 	failed := make([]bool, len(items))
-	parallel.For(len(items), func(i int) {
+	r.each(len(items), func(i int) {
 		var convErr error
 		converted[i], convErr = yamlToJSON(items[i].data)
 		failed[i] = convErr != nil

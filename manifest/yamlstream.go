@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/psp2psa/psp2psa/internal/parallel"
 	"sigs.k8s.io/yaml"
 )
 
@@ -108,7 +107,12 @@ func (s *yamlSplitter) readLines() error {
 
 // lineLength is the length of the first YAML line of b with its break.
 func lineLength(b []byte) int {
-	for i := 0; i < len(b); i++ {
+	for i, c := range b {
+		// Every break starts with LF, CR or the first byte of NEL
+		// (0xC2) or of LS and PS (0xE2).
+		if c != '\n' && c != '\r' && c != 0xc2 && c != 0xe2 {
+			continue
+		}
 		if n := breakLength(b[i:]); n > 0 {
 			return i + n
 		}
@@ -273,7 +277,10 @@ func (r *reader) readYAMLStream(file string, in *bufio.Reader) {
 
 func (r *reader) convertYAMLBatch(file string, batch []yamlChunk) {
 	results := make([]reader, len(batch))
-	parallel.For(len(batch), func(i int) { results[i].addYAMLChunk(file, batch[i]) })
+	r.each(len(batch), func(i int) {
+		results[i].serial = r.serial
+		results[i].addYAMLChunk(file, batch[i])
+	})
 	for _, res := range results {
 		r.docs = append(r.docs, res.docs...)
 		r.errs = append(r.errs, res.errs...)

@@ -1,18 +1,12 @@
 package plan
 
 import (
-	"encoding/binary"
-	"hash/maphash"
-	"math"
-	"reflect"
-	"slices"
 	"strings"
 	"sync"
 
+	"github.com/psp2psa/psp2psa/internal/podview"
 	"github.com/psp2psa/psp2psa/psp"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // A cluster runs many workloads whose pods PSP admission and Pod Security
@@ -20,45 +14,71 @@ import (
 // another image, environment or config map. Their answers (which PSP
 // admits them, the patch, the levels) are computed once and shared. What
 // an answer depends on is the key: the template as those admissions read
-// it (securityView), whether the service account mounts its token, which
-// PSPs the workload's identities may use, and whether another workload
-// of the input carries its patch. Everything per workload (names, notes,
-// what the input lacks) stays per workload.
+// it (podview), whether the service account mounts its token, which PSPs
+// the workload's identities may use, and whether another workload of the
+// input carries its patch. Everything per workload (names, notes, what the
+// input lacks) stays per workload.
 
 // shareAnswers turns sharing on; tests turn it off to compare.
 var shareAnswers = true
 
 // answerKey identifies the answer of a workload.
 type answerKey struct {
-	template  [2]uint64 // hash of securityView
+	template  podview.Key
 	automount byte
 	usable    string // usableKey
 	owned     bool
 }
 
-// answers holds each answer once it is computed; workloads are planned
-// in parallel, and two computing the same answer at once is harmless.
+// answers holds each answer once it is computed, and the view of each
+// template; workloads are planned in parallel, and two computing the same
+// thing at once is harmless.
 type answers struct {
-	mu   sync.Mutex
-	byKy map[answerKey]*answer
-	seed [2]maphash.Seed
+	mu    sync.Mutex
+	byKey map[answerKey]*answer
+	views map[*corev1.PodTemplateSpec]view
+}
+
+// view is a template's podview and its key; ok is false when the key
+// could not be taken (and the answer is not shared).
+type view struct {
+	template *corev1.PodTemplateSpec
+	key      podview.Key
+	ok       bool
 }
 
 func newAnswers() *answers {
-	return &answers{byKy: map[answerKey]*answer{}, seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	return &answers{byKey: map[answerKey]*answer{}, views: map[*corev1.PodTemplateSpec]view{}}
 }
 
 func (a *answers) get(k answerKey) (*answer, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	ans, ok := a.byKy[k]
+	ans, ok := a.byKey[k]
 	return ans, ok
 }
 
 func (a *answers) put(k answerKey, ans *answer) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.byKy[k] = ans
+	a.byKey[k] = ans
+}
+
+// viewOf is the template's view, taken once per template: an inventory of
+// views holds one template for all workloads alike.
+func (a *answers) viewOf(t *corev1.PodTemplateSpec) view {
+	a.mu.Lock()
+	v, ok := a.views[t]
+	a.mu.Unlock()
+	if ok {
+		return v
+	}
+	v.template = podview.Of(t)
+	v.key, v.ok = podview.KeyOf(v.template)
+	a.mu.Lock()
+	a.views[t] = v
+	a.mu.Unlock()
+	return v
 }
 
 // automountOf is the service account's say in mounting its token, which
@@ -73,194 +93,6 @@ func automountOf(sa *corev1.ServiceAccount) byte {
 		return 't'
 	}
 	return 'f'
-}
-
-// securityView is the template as PSP admission, Pod Security admission
-// and the patches read it: without the pod's own name and labels, the
-// annotations other than Kubernetes' own, and the container and pod
-// fields none of them reads (image, command, environment, resources,
-// scheduling, the references of config map, secret, claim and downward
-// API volumes). Container names, ports, mounts, probes and lifecycle
-// hooks (whose host fields Pod Security checks) stay. The template is
-// not modified; the view shares what it keeps.
-func securityView(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
-	v := &corev1.PodTemplateSpec{Spec: t.Spec}
-	for k, val := range t.Annotations {
-		if strings.Contains(k, "kubernetes.io/") || strings.Contains(k, "seccomp") || strings.Contains(k, "apparmor") {
-			if v.Annotations == nil {
-				v.Annotations = map[string]string{}
-			}
-			v.Annotations[k] = val
-		}
-	}
-	s := &v.Spec
-	s.NodeSelector, s.NodeName, s.Affinity, s.Tolerations, s.TopologySpreadConstraints = nil, "", nil, nil, nil
-	s.ImagePullSecrets, s.TerminationGracePeriodSeconds, s.ActiveDeadlineSeconds = nil, nil, nil
-	s.DNSPolicy, s.DNSConfig, s.Hostname, s.Subdomain, s.SetHostnameAsFQDN = "", nil, "", "", nil
-	s.SchedulerName, s.PriorityClassName, s.Priority, s.PreemptionPolicy = "", "", nil, nil
-	s.ReadinessGates, s.HostAliases, s.Overhead, s.SchedulingGates = nil, nil, nil, nil
-	s.ResourceClaims, s.Resources, s.EnableServiceLinks = nil, nil, nil
-	s.InitContainers = viewContainers(s.InitContainers)
-	s.Containers = viewContainers(s.Containers)
-	if len(s.EphemeralContainers) > 0 {
-		s.EphemeralContainers = slices.Clone(s.EphemeralContainers)
-		for i := range s.EphemeralContainers {
-			clearUnread((*corev1.Container)(&s.EphemeralContainers[i].EphemeralContainerCommon))
-		}
-	}
-	if len(s.Volumes) > 0 {
-		s.Volumes = slices.Clone(s.Volumes)
-		for i := range s.Volumes {
-			viewVolume(&s.Volumes[i].VolumeSource)
-		}
-	}
-	return v
-}
-
-func viewContainers(in []corev1.Container) []corev1.Container {
-	if len(in) == 0 {
-		return in
-	}
-	out := slices.Clone(in)
-	for i := range out {
-		clearUnread(&out[i])
-	}
-	return out
-}
-
-func clearUnread(c *corev1.Container) {
-	c.Image, c.ImagePullPolicy, c.Command, c.Args, c.WorkingDir = "", "", nil, nil, ""
-	c.Env, c.EnvFrom, c.Resources, c.ResizePolicy = nil, nil, corev1.ResourceRequirements{}, nil
-	c.TerminationMessagePath, c.TerminationMessagePolicy = "", ""
-	c.Stdin, c.StdinOnce, c.TTY = false, false, false
-}
-
-// viewVolume keeps a volume's type, and all of it where the type is not
-// enough: hostPath, flexVolume, csi and projected volumes (whose sources
-// decide whether PSP counts them as the service account token) are read.
-func viewVolume(s *corev1.VolumeSource) {
-	switch {
-	case s.ConfigMap != nil:
-		s.ConfigMap = &corev1.ConfigMapVolumeSource{}
-	case s.Secret != nil:
-		s.Secret = &corev1.SecretVolumeSource{}
-	case s.PersistentVolumeClaim != nil:
-		s.PersistentVolumeClaim = &corev1.PersistentVolumeClaimVolumeSource{}
-	case s.DownwardAPI != nil:
-		s.DownwardAPI = &corev1.DownwardAPIVolumeSource{}
-	case s.EmptyDir != nil:
-		s.EmptyDir = &corev1.EmptyDirVolumeSource{}
-	}
-}
-
-// hashValue hashes a value's exported fields exactly: a nil pointer,
-// slice or map differs from an empty one, so two views with one hash are
-// alike to any code that reads them. It reports false for a value it
-// cannot see all of (a struct with unexported fields other than a
-// resource.Quantity or a metav1.Time): that workload's answer is not
-// shared.
-func (a *answers) hashValue(v any) ([2]uint64, bool) {
-	var out [2]uint64
-	for i := range out {
-		var h maphash.Hash
-		h.SetSeed(a.seed[i])
-		if !hashReflect(&h, reflect.ValueOf(v)) {
-			return out, false
-		}
-		out[i] = h.Sum64()
-	}
-	return out, true
-}
-
-var (
-	quantityType = reflect.TypeFor[resource.Quantity]()
-	timeType     = reflect.TypeFor[metav1.Time]()
-)
-
-func hashReflect(h *maphash.Hash, v reflect.Value) bool {
-	var buf [8]byte
-	writeInt := func(n uint64) {
-		binary.LittleEndian.PutUint64(buf[:], n)
-		h.Write(buf[:])
-	}
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			h.WriteByte(0)
-			return true
-		}
-		h.WriteByte(1)
-		return hashReflect(h, v.Elem())
-	case reflect.Struct:
-		switch v.Type() {
-		case quantityType:
-			q := v.Interface().(resource.Quantity)
-			h.WriteString(q.String())
-			return true
-		case timeType:
-			writeInt(uint64(v.Interface().(metav1.Time).UnixNano()))
-			return true
-		}
-		t := v.Type()
-		for i := range v.NumField() {
-			if !t.Field(i).IsExported() || !hashReflect(h, v.Field(i)) {
-				return false
-			}
-		}
-	case reflect.Slice:
-		if v.IsNil() {
-			h.WriteByte(0)
-			return true
-		}
-		h.WriteByte(1)
-		writeInt(uint64(v.Len()))
-		for i := range v.Len() {
-			if !hashReflect(h, v.Index(i)) {
-				return false
-			}
-		}
-	case reflect.Array:
-		for i := range v.Len() {
-			if !hashReflect(h, v.Index(i)) {
-				return false
-			}
-		}
-	case reflect.Map:
-		if v.IsNil() {
-			h.WriteByte(0)
-			return true
-		}
-		if v.Type().Key().Kind() != reflect.String {
-			return false
-		}
-		h.WriteByte(1)
-		writeInt(uint64(v.Len()))
-		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-		for _, k := range keys {
-			if !hashReflect(h, k) || !hashReflect(h, v.MapIndex(k)) {
-				return false
-			}
-		}
-	case reflect.String:
-		writeInt(uint64(v.Len()))
-		h.WriteString(v.String())
-	case reflect.Bool:
-		if v.Bool() {
-			h.WriteByte(1)
-		} else {
-			h.WriteByte(0)
-		}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		writeInt(uint64(v.Int()))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		writeInt(v.Uint())
-	case reflect.Float32, reflect.Float64:
-		writeInt(math.Float64bits(v.Float()))
-	default:
-		return false
-	}
-	return true
 }
 
 // usable caches what each identity may use in each namespace.

@@ -178,16 +178,15 @@ func (wp *workloadPlanner) answerFor(in *inventory.Workload, sa *corev1.ServiceA
 	if !shareAnswers {
 		return wp.answer(in.Namespace, in.Template, sa, allowed, owned)
 	}
-	view := securityView(in.Template)
-	hash, ok := wp.answers.hashValue(view)
-	if !ok {
+	view := wp.answers.viewOf(in.Template)
+	if !view.ok {
 		return wp.answer(in.Namespace, in.Template, sa, allowed, owned)
 	}
-	key := answerKey{template: hash, automount: automountOf(sa), usable: usableKey, owned: owned}
+	key := answerKey{template: view.key, automount: automountOf(sa), usable: usableKey, owned: owned}
 	if a, ok := wp.answers.get(key); ok {
 		return a
 	}
-	a := wp.answer(in.Namespace, view, sa, allowed, owned)
+	a := wp.answer(in.Namespace, view.template, sa, allowed, owned)
 	wp.answers.put(key, a)
 	return a
 }
