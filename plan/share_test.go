@@ -18,12 +18,14 @@ import (
 )
 
 // assertSharingChangesNothing plans the documents with answers shared
-// and computed per workload, under several choices, and requires the same
-// plan, patched templates included.
+// and computed per workload, and from an inventory of security views,
+// under several choices, and requires the same plan, patched templates
+// included.
 func assertSharingChangesNothing(t *testing.T, docs []manifest.Document) {
 	t.Helper()
 	load := psp.FromDocuments(docs)
 	inv, _ := inventory.FromDocuments(docs, "")
+	views, _ := inventory.FromDocumentsWith(docs, inventory.Options{SecurityViews: true})
 	v124, err := target.ParseVersion("v1.24")
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +54,10 @@ func assertSharingChangesNothing(t *testing.T, docs []manifest.Document) {
 			got, want := planJSON(t, shared), planJSON(t, each)
 			if !bytes.Equal(got, want) {
 				t.Fatalf("sharing answers changes the plan:\n%s", firstDifference(got, want))
+			}
+			fromViews := planJSON(t, Build(Input{Policies: load.Policies, Inventory: views}, opts))
+			if !bytes.Equal(fromViews, want) {
+				t.Fatalf("planning from security views changes the plan:\n%s", firstDifference(fromViews, want))
 			}
 			for i := range shared.Workloads {
 				s, e := &shared.Workloads[i], &each.Workloads[i]
