@@ -23,10 +23,25 @@ func UnifiedDiff(oldName, newName string, old, new []byte) string {
 	ops := lineOps(string(old), string(new))
 	var b strings.Builder
 	fmt.Fprintf(&b, "--- %s\n+++ %s\n", oldName, newName)
+	// The lines before each hunk are counted on from the hunk before, so
+	// that a file with many changes costs its length, not its length
+	// times its hunks.
+	var at position
 	for _, h := range hunks(ops) {
-		writeHunk(&b, ops, h)
+		at = at.advance(ops, h.start)
+		writeHunk(&b, ops, h, at)
 	}
 	return b.String()
+}
+
+// position is how many old and new lines the ops before op hold.
+type position struct{ op, old, new int }
+
+func (p position) advance(ops []lineOp, to int) position {
+	for ; p.op < to; p.op++ {
+		p.old, p.new = countLine(ops[p.op], p.old, p.new)
+	}
+	return p
 }
 
 // lineOp is one line of the diff: ' ' kept, '-' removed, '+' added.
@@ -80,11 +95,8 @@ func hunks(ops []lineOp) []hunk {
 	return out
 }
 
-func writeHunk(b *strings.Builder, ops []lineOp, h hunk) {
-	oldBefore, newBefore := 0, 0
-	for _, op := range ops[:h.start] {
-		oldBefore, newBefore = countLine(op, oldBefore, newBefore)
-	}
+func writeHunk(b *strings.Builder, ops []lineOp, h hunk, before position) {
+	oldBefore, newBefore := before.old, before.new
 	oldCount, newCount := 0, 0
 	for _, op := range ops[h.start:h.end] {
 		oldCount, newCount = countLine(op, oldCount, newCount)

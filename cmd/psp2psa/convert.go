@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/psp2psa/psp2psa/convert"
 	"github.com/psp2psa/psp2psa/manifest"
@@ -51,7 +52,7 @@ func (c *convertCmd) Run(g *Globals) error {
 			result.Warnings = append(result.Warnings, manifest.Problem{Message: w})
 		}
 	}
-	if err := report.Convert(g.stdout, g.format(), result); err != nil {
+	if err := g.report(func(w io.Writer) error { return report.Convert(w, g.format(), result) }); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	printProblems(g, problems, load.Warnings)

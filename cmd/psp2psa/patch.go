@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -39,7 +40,7 @@ func (c *patchCmd) Run(g *Globals) error {
 	if err := writeFiles(files); err != nil {
 		return err
 	}
-	if err := report.Patches(g.stdout, g.format(), p, filepath.Clean(c.OutputDir)); err != nil {
+	if err := g.report(func(w io.Writer) error { return report.Patches(w, g.format(), p, filepath.Clean(c.OutputDir)) }); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	return in.finish(g)

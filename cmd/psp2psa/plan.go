@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/psp2psa/psp2psa/artifacts"
@@ -181,12 +182,12 @@ func (c *planCmd) changes(g *Globals, p *plan.Plan, in *inputs) (planChanges, er
 }
 
 func (c *planCmd) render(g *Globals, p *plan.Plan, changes []report.FileChange) error {
-	var err error
-	if c.DiffOnly {
-		err = report.Diffs(g.stdout, changes)
-	} else {
-		err = report.Plan(g.stdout, g.format(), p, changes)
-	}
+	err := g.report(func(w io.Writer) error {
+		if c.DiffOnly {
+			return report.Diffs(w, changes)
+		}
+		return report.Plan(w, g.format(), p, changes)
+	})
 	if err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
