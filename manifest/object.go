@@ -76,6 +76,30 @@ func (t *topLevel) raw() []byte {
 	return b.Bytes()
 }
 
+// addPlainObject adds a document that is an object and not a List, whose
+// JSON is js, as addObject does, without walking its members one by one;
+// it reports false for anything else, which readTopLevel then reads.
+func (r *reader) addPlainObject(src Source, js []byte) bool {
+	if len(js) == 0 || js[0] != '{' {
+		return false
+	}
+	var fields struct {
+		APIVersion json.RawMessage `json:"apiVersion"`
+		Kind       json.RawMessage `json:"kind"`
+		Metadata   json.RawMessage `json:"metadata"`
+	}
+	if kjson.UnmarshalCaseSensitivePreserveInts(js, &fields) != nil {
+		return false
+	}
+	id, err := identityOf(fields.APIVersion, fields.Kind, fields.Metadata)
+	if err != nil || strings.HasSuffix(id.kind, "List") {
+		return false // readTopLevel reports it, or reads the List
+	}
+	t := topLevel{identity: id}
+	r.addObject(src, &t, js, nil)
+	return true
+}
+
 // addObject turns one document into Documents: itself, or its items when
 // it is a List. raw is the document's JSON; nil means rebuild it from obj.
 // itemLines are the file lines of the items, or nil when unknown.

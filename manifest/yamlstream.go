@@ -298,6 +298,9 @@ func (r *reader) addYAMLChunk(file string, c yamlChunk) {
 		r.fail(src, "", "", yamlError(err, c.startLine))
 		return
 	}
+	if r.addPlainObject(src, js) {
+		return
+	}
 	obj, err := readTopLevel(newJSONDecoder(bytes.NewReader(js)), nil)
 	if err != nil {
 		r.failField(src, err)

@@ -122,14 +122,19 @@ func rewriteDocument(text string, fileWide func() bool, edits []Edit) (string, e
 	if noFinalNewline {
 		ours += "\n" // the encoder ends every document with one
 	}
-	doc, err := parseDocument(ours)
-	if err != nil {
-		return "", err
-	}
 	l := deriveLayout(ours, fileWide)
-	base, err := encode(doc, l)
-	if err != nil {
-		return "", err
+	// A document written as it re-encodes is read without yaml.v3, and is
+	// its own base.
+	doc, canonical := quickParse(ours, l)
+	base := ours
+	if !canonical {
+		var err error
+		if doc, err = parseDocument(ours); err != nil {
+			return "", err
+		}
+		if base, err = encode(doc, l); err != nil {
+			return "", err
+		}
 	}
 	if err := applyEdits(doc, edits); err != nil {
 		return "", err
