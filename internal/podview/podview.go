@@ -22,8 +22,9 @@ import (
 // other than Kubernetes' own, and the container and pod fields none of
 // them reads (image, command, environment, resources, scheduling, the
 // references of config map, secret, claim and downward API volumes).
-// Container names, ports, mounts, probes and lifecycle hooks (whose host
-// fields Pod Security checks) stay. The template is not modified; the
+// Container names, host ports (and, on the host's network, every port),
+// mounts, probes and lifecycle hooks (whose host fields Pod Security
+// checks) stay. The template is not modified; the
 // view shares what it keeps. The view of a view is itself.
 func Of(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
 	v := &corev1.PodTemplateSpec{Spec: t.Spec}
@@ -42,12 +43,12 @@ func Of(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
 	s.SchedulerName, s.PriorityClassName, s.Priority, s.PreemptionPolicy = "", "", nil, nil
 	s.ReadinessGates, s.HostAliases, s.Overhead, s.SchedulingGates = nil, nil, nil, nil
 	s.ResourceClaims, s.Resources, s.EnableServiceLinks = nil, nil, nil
-	s.InitContainers = viewContainers(s.InitContainers)
-	s.Containers = viewContainers(s.Containers)
+	s.InitContainers = viewContainers(s.InitContainers, s.HostNetwork)
+	s.Containers = viewContainers(s.Containers, s.HostNetwork)
 	if len(s.EphemeralContainers) > 0 {
 		s.EphemeralContainers = slices.Clone(s.EphemeralContainers)
 		for i := range s.EphemeralContainers {
-			clearUnread((*corev1.Container)(&s.EphemeralContainers[i].EphemeralContainerCommon))
+			clearUnread((*corev1.Container)(&s.EphemeralContainers[i].EphemeralContainerCommon), s.HostNetwork)
 		}
 	}
 	if len(s.Volumes) > 0 {
@@ -59,22 +60,38 @@ func Of(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
 	return v
 }
 
-func viewContainers(in []corev1.Container) []corev1.Container {
+func viewContainers(in []corev1.Container, hostNetwork bool) []corev1.Container {
 	if len(in) == 0 {
 		return in
 	}
 	out := slices.Clone(in)
 	for i := range out {
-		clearUnread(&out[i])
+		clearUnread(&out[i], hostNetwork)
 	}
 	return out
 }
 
-func clearUnread(c *corev1.Container) {
+func clearUnread(c *corev1.Container, hostNetwork bool) {
 	c.Image, c.ImagePullPolicy, c.Command, c.Args, c.WorkingDir = "", "", nil, nil, ""
 	c.Env, c.EnvFrom, c.Resources, c.ResizePolicy = nil, nil, corev1.ResourceRequirements{}, nil
 	c.TerminationMessagePath, c.TerminationMessagePolicy = "", ""
 	c.Stdin, c.StdinOnce, c.TTY = false, false, false
+	if !hostNetwork {
+		c.Ports = hostPorts(c.Ports)
+	}
+}
+
+// hostPorts are the host ports among ports, in order: all that admission
+// reads of a container's ports, unless the pod is on the host's network,
+// where each container port is a host port too.
+func hostPorts(ports []corev1.ContainerPort) []corev1.ContainerPort {
+	var out []corev1.ContainerPort
+	for _, p := range ports {
+		if p.HostPort != 0 {
+			out = append(out, corev1.ContainerPort{HostPort: p.HostPort})
+		}
+	}
+	return out
 }
 
 // viewVolume keeps a volume's type, and all of it where the type is not
