@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/psp2psa/psp2psa/internal/parallel"
 	"github.com/psp2psa/psp2psa/internal/podview"
@@ -103,7 +104,7 @@ const (
 type kindHandler struct {
 	groups     []string
 	namespaced bool
-	decode     func(d *manifest.Document, opts *Options) (store, error)
+	decode     func(d *manifest.Document, c *decodeContext) (store, error)
 }
 
 // store adds a decoded object to the inventory.
@@ -139,6 +140,34 @@ type Options struct {
 	// and Pod Security admission read (podview.Of), one copy for all
 	// workloads alike: all a plan needs, in a fraction of the memory.
 	SecurityViews bool
+	// DropJSON clears each document's Raw once it is decoded, so that a
+	// large input is not held twice (PSPs must have been read before).
+	DropJSON bool
+}
+
+// decodeContext is what the decoding of every document shares.
+type decodeContext struct {
+	opts Options
+	// views holds one copy of each security view, when only views are
+	// kept.
+	mu    sync.Mutex
+	views map[podview.Key]*corev1.PodTemplateSpec
+}
+
+// view is the one copy of the template's security view.
+func (c *decodeContext) view(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
+	v := podview.Of(t)
+	key, ok := podview.KeyOf(v)
+	if !ok {
+		return v
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if shared, ok := c.views[key]; ok {
+		return shared
+	}
+	c.views[key] = v
+	return v
 }
 
 // FromDocuments sorts the documents into an inventory. Namespaced objects
@@ -155,12 +184,18 @@ func FromDocumentsWith(docs []manifest.Document, opts Options) (*Inventory, []er
 	if opts.DefaultNamespace == "" {
 		opts.DefaultNamespace = DefaultNamespace
 	}
-	decoded := make([]decodedDocument, len(docs))
-	parallel.For(len(docs), func(i int) { decoded[i] = decodeDocument(docs[i], &opts) })
-	b := newBuilder()
+	c := &decodeContext{opts: opts}
 	if opts.SecurityViews {
-		b.views = map[podview.Key]*corev1.PodTemplateSpec{}
+		c.views = map[podview.Key]*corev1.PodTemplateSpec{}
 	}
+	decoded := make([]decodedDocument, len(docs))
+	parallel.For(len(docs), func(i int) {
+		decoded[i] = decodeDocument(docs[i], c)
+		if opts.DropJSON {
+			docs[i].Raw = nil
+		}
+	})
+	b := newBuilder()
 	for i := range docs {
 		if docs[i].ListAnnotations != nil {
 			b.addListNotes(&docs[i])
@@ -192,7 +227,7 @@ type decodedDocument struct {
 	store   store
 }
 
-func decodeDocument(d manifest.Document, opts *Options) decodedDocument {
+func decodeDocument(d manifest.Document, c *decodeContext) decodedDocument {
 	group := apiGroup(d.APIVersion)
 	if d.Kind == "PodSecurityPolicy" && containsString(pspGroups, group) {
 		return decodedDocument{policy: true}
@@ -202,12 +237,12 @@ func decodeDocument(d manifest.Document, opts *Options) decodedDocument {
 		return decodedDocument{unknown: true}
 	}
 	if h.namespaced && d.Namespace == "" {
-		d.Namespace = opts.DefaultNamespace
+		d.Namespace = c.opts.DefaultNamespace
 	}
 	if !h.namespaced {
 		d.Namespace = ""
 	}
-	s, err := h.decode(&d, opts)
+	s, err := h.decode(&d, c)
 	d.Raw = nil
 	return decodedDocument{doc: d, err: err, store: s}
 }
@@ -288,9 +323,6 @@ type builder struct {
 	owners []*ownerRef
 	// lists are the Lists whose annotations were read.
 	lists map[listKey]bool
-	// views holds one copy of each pod template's security view, when
-	// only views are kept.
-	views map[podview.Key]*corev1.PodTemplateSpec
 }
 
 type placed struct {
@@ -338,7 +370,7 @@ func addObject[T any](b *builder, d *manifest.Document, list *[]T, obj T) {
 	*list = append(*list, obj)
 }
 
-func decodeNamespace(d *manifest.Document, _ *Options) (store, error) {
+func decodeNamespace(d *manifest.Document, _ *decodeContext) (store, error) {
 	var ns corev1.Namespace
 	if err := decode(d, &ns); err != nil {
 		return nil, err
@@ -348,7 +380,7 @@ func decodeNamespace(d *manifest.Document, _ *Options) (store, error) {
 	return func(b *builder) { addObject(b, &id, &b.inv.Namespaces, ns) }, nil
 }
 
-func decodeServiceAccount(d *manifest.Document, _ *Options) (store, error) {
+func decodeServiceAccount(d *manifest.Document, _ *decodeContext) (store, error) {
 	var sa corev1.ServiceAccount
 	if err := decode(d, &sa); err != nil {
 		return nil, err
@@ -358,7 +390,7 @@ func decodeServiceAccount(d *manifest.Document, _ *Options) (store, error) {
 	return func(b *builder) { addObject(b, &id, &b.inv.ServiceAccounts, sa) }, nil
 }
 
-func decodeRole(d *manifest.Document, _ *Options) (store, error) {
+func decodeRole(d *manifest.Document, _ *decodeContext) (store, error) {
 	var role rbacv1.Role
 	if err := decode(d, &role); err != nil {
 		return nil, err
@@ -368,7 +400,7 @@ func decodeRole(d *manifest.Document, _ *Options) (store, error) {
 	return func(b *builder) { addObject(b, &id, &b.inv.Roles, role) }, nil
 }
 
-func decodeClusterRole(d *manifest.Document, _ *Options) (store, error) {
+func decodeClusterRole(d *manifest.Document, _ *decodeContext) (store, error) {
 	var role rbacv1.ClusterRole
 	if err := decode(d, &role); err != nil {
 		return nil, err
@@ -394,7 +426,7 @@ func identity(d *manifest.Document) manifest.Document {
 	return id
 }
 
-func decodeRoleBinding(d *manifest.Document, _ *Options) (store, error) {
+func decodeRoleBinding(d *manifest.Document, _ *decodeContext) (store, error) {
 	var binding rbacv1.RoleBinding
 	if err := decode(d, &binding); err != nil {
 		return nil, err
@@ -404,7 +436,7 @@ func decodeRoleBinding(d *manifest.Document, _ *Options) (store, error) {
 	return func(b *builder) { addObject(b, &id, &b.inv.RoleBindings, binding) }, nil
 }
 
-func decodeClusterRoleBinding(d *manifest.Document, _ *Options) (store, error) {
+func decodeClusterRoleBinding(d *manifest.Document, _ *decodeContext) (store, error) {
 	var binding rbacv1.ClusterRoleBinding
 	if err := decode(d, &binding); err != nil {
 		return nil, err

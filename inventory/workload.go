@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/psp2psa/psp2psa/internal/podview"
 	"github.com/psp2psa/psp2psa/manifest"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -111,7 +110,7 @@ type cronJobObject struct {
 
 var errNoTemplate = errors.New("no pod template")
 
-func decodeWorkload(d *manifest.Document, opts *Options) (store, error) {
+func decodeWorkload(d *manifest.Document, c *decodeContext) (store, error) {
 	w := Workload{
 		Kind: d.Kind, APIVersion: d.APIVersion,
 		Namespace: d.Namespace, Name: d.Name, Source: d.Source,
@@ -155,22 +154,12 @@ func decodeWorkload(d *manifest.Document, opts *Options) (store, error) {
 		w.Controller = true
 		w.ControllerKind = owner.Kind
 	}
-	var viewKey podview.Key
-	viewOK := false
-	if opts.SecurityViews {
-		w.Template = podview.Of(w.Template)
-		viewKey, viewOK = podview.KeyOf(w.Template)
+	if c.opts.SecurityViews {
+		w.Template = c.view(w.Template)
 	}
 	id := identity(d)
 	uid, owner := string(meta.UID), controllerRef(meta.OwnerReferences)
 	return func(b *builder) {
-		if viewOK {
-			if shared, ok := b.views[viewKey]; ok {
-				w.Template = shared
-			} else {
-				b.views[viewKey] = w.Template
-			}
-		}
 		b.errs = append(b.errs, warnings...)
 		pos, replace := b.slot(&id, len(b.inv.Workloads))
 		if replace {

@@ -96,7 +96,7 @@ func (r *reader) readStdin() {
 		r.failFile(StdinFile, errors.New("standard input named more than once"))
 	default:
 		r.stdinUsed = true
-		r.readStream(StdinFile, r.stdin)
+		r.readStream(StdinFile, r.stdin, -1)
 	}
 }
 
@@ -190,15 +190,28 @@ func (r *reader) readFile(path string) {
 		return
 	}
 	defer f.Close()
-	r.readStream(path, f)
+	size := int64(-1)
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+		size = info.Size()
+	}
+	r.readStream(path, f, size)
+}
+
+// bufferFor is the read buffer of a stream of size bytes (-1 unknown): big
+// enough to hold a small file whole, never more than readBufferSize.
+func bufferFor(size int64) int {
+	if size < 0 || size >= readBufferSize {
+		return readBufferSize
+	}
+	return max(int(size)+1, 4096)
 }
 
 // readStream reads one file's documents. A stream whose first non-blank
 // character is '{' is JSON (one or more concatenated values), as kubectl
 // decides; anything else is YAML, which also covers JSON documents
 // between --- separators.
-func (r *reader) readStream(file string, in io.Reader) {
-	br := bufio.NewReaderSize(in, readBufferSize)
+func (r *reader) readStream(file string, in io.Reader, size int64) {
+	br := bufio.NewReaderSize(in, bufferFor(size))
 	skipBOM(br)
 	if startsWithJSONObject(br) {
 		r.readJSONStream(file, br)

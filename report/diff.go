@@ -50,14 +50,17 @@ type lineOp struct {
 	text string // with its newline, if it has one
 }
 
-// lineOps diffs two texts line by line.
+// lineOps diffs two texts line by line: each distinct line stands for
+// one rune, as diffmatchpatch's DiffLinesToRunes makes them (the diff
+// depends only on which lines are equal), and each rune of the result is
+// turned back into its line.
 func lineOps(old, new string) []lineOp {
+	var lines lineTable
+	a, b := lines.runes(old), lines.runes(new)
 	dmp := diffmatchpatch.New()
 	dmp.DiffTimeout = 0 // a minimal diff, the same on every run
-	a, b, lines := dmp.DiffLinesToRunes(old, new)
-	diffs := dmp.DiffCharsToLines(dmp.DiffMainRunes(a, b, false), lines)
 	var ops []lineOp
-	for _, d := range diffs {
+	for _, d := range dmp.DiffMainRunes(a, b, false) {
 		kind := byte(' ')
 		switch d.Type {
 		case diffmatchpatch.DiffDelete:
@@ -65,13 +68,54 @@ func lineOps(old, new string) []lineOp {
 		case diffmatchpatch.DiffInsert:
 			kind = '+'
 		}
-		for _, line := range strings.SplitAfter(d.Text, "\n") {
-			if line != "" {
-				ops = append(ops, lineOp{kind: kind, text: line})
-			}
+		for _, r := range d.Text {
+			ops = append(ops, lineOp{kind: kind, text: lines.line(r)})
 		}
 	}
 	return ops
+}
+
+// lineTable numbers the distinct lines of two texts with runes that are
+// valid (no surrogate halves), so that they survive diffmatchpatch's
+// conversions to strings and back.
+type lineTable struct {
+	index map[string]rune
+	lines []string
+}
+
+const surrogates = 0xd800
+
+func (t *lineTable) runes(text string) []rune {
+	if t.index == nil {
+		t.index = map[string]rune{}
+	}
+	out := make([]rune, 0, strings.Count(text, "\n")+1)
+	for len(text) > 0 {
+		n := strings.IndexByte(text, '\n') + 1
+		if n == 0 {
+			n = len(text)
+		}
+		line := text[:n]
+		text = text[n:]
+		r, ok := t.index[line]
+		if !ok {
+			r = rune(len(t.lines) + 1)
+			if r >= surrogates {
+				r += 0x800
+			}
+			t.index[line] = r
+			t.lines = append(t.lines, line)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (t *lineTable) line(r rune) string {
+	if r >= surrogates {
+		r -= 0x800
+	}
+	return t.lines[r-1]
 }
 
 // hunk is a range of ops [start, end) written as one @@ block.

@@ -41,12 +41,9 @@ func readInputs(g *Globals, paths []string, namespace string) *inputs {
 func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inputs {
 	load := psp.FromDocuments(docs)
 	// A plan reads no more of a pod template than its security view.
-	inv, invErrs := inventory.FromDocumentsWith(docs, inventory.Options{DefaultNamespace: namespace, SecurityViews: true})
 	// Decoded, the objects' JSON is not read again: only where each one
 	// was read, to rewrite it there.
-	for i := range docs {
-		docs[i].Raw = nil
-	}
+	inv, invErrs := inventory.FromDocumentsWith(docs, inventory.Options{DefaultNamespace: namespace, SecurityViews: true, DropJSON: true})
 	in := &inputs{
 		docs:     docs,
 		plan:     plan.Input{Policies: load.Policies, Inventory: inv},
