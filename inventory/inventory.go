@@ -141,7 +141,7 @@ type Options struct {
 	// workloads alike: all a plan needs, in a fraction of the memory.
 	SecurityViews bool
 	// DropJSON clears each document's Raw once it is decoded, so that a
-	// large input is not held twice (PSPs must have been read before).
+	// large input is not held twice; a PodSecurityPolicy keeps it.
 	DropJSON bool
 }
 
@@ -181,6 +181,18 @@ func FromDocuments(docs []manifest.Document, defaultNamespace string) (*Inventor
 // FromDocumentsWith is FromDocuments with options. Objects are decoded on
 // all processors and added in input order.
 func FromDocumentsWith(docs []manifest.Document, opts Options) (*Inventory, []error) {
+	return NewDecoder(opts).Inventory(docs)
+}
+
+// Decoder decodes documents into an inventory, as FromDocumentsWith does,
+// in two steps: Decode, for each document as soon as it is read (see
+// manifest.ReadOptions.Each), then Inventory, once all are read.
+type Decoder struct {
+	c *decodeContext
+}
+
+// NewDecoder returns a decoder with the options.
+func NewDecoder(opts Options) *Decoder {
 	if opts.DefaultNamespace == "" {
 		opts.DefaultNamespace = DefaultNamespace
 	}
@@ -188,11 +200,26 @@ func FromDocumentsWith(docs []manifest.Document, opts Options) (*Inventory, []er
 	if opts.SecurityViews {
 		c.views = map[podview.Key]*corev1.PodTemplateSpec{}
 	}
-	decoded := make([]decodedDocument, len(docs))
+	return &Decoder{c: c}
+}
+
+// Decode decodes one document into d.Decoded (and with DropJSON drops
+// its JSON, unless it is a PodSecurityPolicy, which psp reads). It is safe
+// for concurrent use.
+func (dec *Decoder) Decode(d *manifest.Document) {
+	dd := decodeDocument(*d, dec.c)
+	d.Decoded = &dd
+	if dec.c.opts.DropJSON && !dd.policy {
+		d.Raw = nil
+	}
+}
+
+// Inventory sorts the documents into an inventory, decoding those not
+// decoded yet, and adds them in input order.
+func (dec *Decoder) Inventory(docs []manifest.Document) (*Inventory, []error) {
 	parallel.For(len(docs), func(i int) {
-		decoded[i] = decodeDocument(docs[i], c)
-		if opts.DropJSON {
-			docs[i].Raw = nil
+		if _, ok := docs[i].Decoded.(*decodedDocument); !ok {
+			dec.Decode(&docs[i])
 		}
 	})
 	b := newBuilder()
@@ -200,7 +227,7 @@ func FromDocumentsWith(docs []manifest.Document, opts Options) (*Inventory, []er
 		if docs[i].ListAnnotations != nil {
 			b.addListNotes(&docs[i])
 		}
-		dd := &decoded[i]
+		dd := docs[i].Decoded.(*decodedDocument)
 		switch {
 		case dd.policy:
 		case dd.unknown:
@@ -210,7 +237,7 @@ func FromDocumentsWith(docs []manifest.Document, opts Options) (*Inventory, []er
 		default:
 			dd.store(b)
 		}
-		decoded[i] = decodedDocument{} // what is stored is all that stays
+		docs[i].Decoded = nil // what is stored is all that stays
 	}
 	b.markOwned()
 	b.errs = append(b.errs, b.aggregate()...)

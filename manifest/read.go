@@ -34,11 +34,35 @@ const readBufferSize = 64 << 10
 // Problems are returned as *Error values, one per file or document, and
 // never stop the reading of other documents or files.
 func Read(paths []string, stdin io.Reader) ([]Document, []error) {
-	r := &reader{stdin: stdin}
+	return ReadWith(paths, stdin, ReadOptions{})
+}
+
+// ReadOptions are the choices of ReadWith.
+type ReadOptions struct {
+	// Each, when set, is called with every document as soon as its file
+	// is read, from several goroutines at once, before Read returns it:
+	// it may decode the object into Decoded and drop its JSON, so that a
+	// large input is never held as JSON whole.
+	Each func(d *Document)
+}
+
+// ReadWith is Read with options.
+func ReadWith(paths []string, stdin io.Reader, opts ReadOptions) ([]Document, []error) {
+	r := &reader{stdin: stdin, each: opts.Each}
 	for _, p := range paths {
 		r.readPath(p)
 	}
 	return r.docs, r.errs
+}
+
+// handOut calls each on the documents from the index first on, in
+// parallel unless the reader is serial.
+func (r *reader) handOut(first int) {
+	if r.each == nil {
+		return
+	}
+	docs := r.docs[first:]
+	r.forEach(len(docs), func(i int) { r.each(&docs[i]) })
 }
 
 // reader collects the documents and errors of one Read call.
@@ -50,10 +74,12 @@ type reader struct {
 	// serial converts a file's documents one after the other: the files
 	// of a directory are read in parallel instead.
 	serial bool
+	// each is ReadOptions.Each.
+	each func(d *Document)
 }
 
-// each runs f(0..n-1), in parallel unless the reader is serial.
-func (r *reader) each(n int, f func(i int)) {
+// forEach runs f(0..n-1), in parallel unless the reader is serial.
+func (r *reader) forEach(n int, f func(i int)) {
 	if r.serial {
 		for i := range n {
 			f(i)
@@ -96,6 +122,7 @@ func (r *reader) readStdin() {
 		r.failFile(StdinFile, errors.New("standard input named more than once"))
 	default:
 		r.stdinUsed = true
+		defer r.handOut(len(r.docs))
 		r.readStream(StdinFile, r.stdin, -1)
 	}
 }
@@ -147,7 +174,7 @@ func (r *reader) readDir(root string) {
 	read := make([]reader, len(entries))
 	parallel.For(len(entries), func(i int) {
 		if e := entries[i]; e.err == nil && !e.large {
-			read[i].serial = true
+			read[i].serial, read[i].each = true, r.each
 			read[i].readFile(e.path)
 		}
 	})
@@ -184,6 +211,7 @@ func hasManifestExtension(path string) bool {
 }
 
 func (r *reader) readFile(path string) {
+	defer r.handOut(len(r.docs))
 	f, err := os.Open(path)
 	if err != nil {
 		r.failFile(path, err)

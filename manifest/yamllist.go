@@ -44,7 +44,7 @@ func (r *reader) readYAMLList(src Source, c yamlChunk) bool {
 	}
 	converted := make([][]byte, len(items))
 	failed := make([]bool, len(items))
-	r.each(len(items), func(i int) {
+	r.forEach(len(items), func(i int) {
 		var convErr error
 		converted[i], convErr = yamlToJSON(items[i].data)
 		failed[i] = convErr != nil

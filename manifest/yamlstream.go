@@ -277,7 +277,7 @@ func (r *reader) readYAMLStream(file string, in *bufio.Reader) {
 
 func (r *reader) convertYAMLBatch(file string, batch []yamlChunk) {
 	results := make([]reader, len(batch))
-	r.each(len(batch), func(i int) {
+	r.forEach(len(batch), func(i int) {
 		results[i].serial = r.serial
 		results[i].addYAMLChunk(file, batch[i])
 	})

@@ -29,8 +29,11 @@ type inputs struct {
 // readInputs reads the paths and sorts what they hold into PSPs and the
 // inventory. Problems are collected, not fatal: the rest is still planned.
 func readInputs(g *Globals, paths []string, namespace string) *inputs {
-	docs, readErrs := manifest.Read(paths, g.stdin)
-	in := inputsOf(docs, readErrs, namespace)
+	// Each object is decoded as soon as its file is read, and only what a
+	// plan reads of it is kept.
+	dec := inventory.NewDecoder(inventoryOptions(namespace))
+	docs, readErrs := manifest.ReadWith(paths, g.stdin, manifest.ReadOptions{Each: dec.Decode})
+	in := inputsWith(dec, docs, readErrs)
 	in.warnings = append(in.warnings, emptyInputs(paths, docs, readErrs)...)
 	return in
 }
@@ -39,11 +42,19 @@ func readInputs(g *Globals, paths []string, namespace string) *inputs {
 // inventory. What a snapshot among them records about its read (what it
 // could not see, its warnings) comes with them: the inventory has it.
 func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inputs {
+	return inputsWith(inventory.NewDecoder(inventoryOptions(namespace)), docs, readErrs)
+}
+
+// inventoryOptions keep of each object what a plan reads: of a pod
+// template its security view, and of the JSON nothing (only where each
+// object was read, to rewrite it there).
+func inventoryOptions(namespace string) inventory.Options {
+	return inventory.Options{DefaultNamespace: namespace, SecurityViews: true, DropJSON: true}
+}
+
+func inputsWith(dec *inventory.Decoder, docs []manifest.Document, readErrs []error) *inputs {
 	load := psp.FromDocuments(docs)
-	// A plan reads no more of a pod template than its security view.
-	// Decoded, the objects' JSON is not read again: only where each one
-	// was read, to rewrite it there.
-	inv, invErrs := inventory.FromDocumentsWith(docs, inventory.Options{DefaultNamespace: namespace, SecurityViews: true, DropJSON: true})
+	inv, invErrs := dec.Inventory(docs)
 	in := &inputs{
 		docs:     docs,
 		plan:     plan.Input{Policies: load.Policies, Inventory: inv},
