@@ -52,6 +52,7 @@ func Spans(data []byte) ([]Span, error) {
 
 func yamlSpans(br *bufio.Reader, offset int) ([]Span, error) {
 	split := newYAMLSplitter(br)
+	split.offsetsOnly = true
 	var spans []Span
 	for {
 		c, err := split.next()

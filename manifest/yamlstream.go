@@ -22,6 +22,8 @@ type yamlChunk struct {
 	// 0 means the document is empty.
 	contentLine int
 	data        []byte
+	// size is the length of the chunk's text, data or not.
+	size int
 	// start, body and end are byte offsets in the stream: where the
 	// chunk starts (a header above its "---" included), where its text
 	// starts below its opening "---" line (start when it has none), and
@@ -53,6 +55,9 @@ type yamlSplitter struct {
 	lineBuf   []byte
 	pending   [][]byte // YAML lines read but not yet added
 	done      bool     // the input is exhausted
+	// offsetsOnly leaves the chunks' data empty: where the documents lie
+	// is all Spans needs.
+	offsetsOnly bool
 }
 
 func newYAMLSplitter(in *bufio.Reader) *yamlSplitter {
@@ -65,7 +70,7 @@ func (s *yamlSplitter) next() (yamlChunk, error) {
 	for {
 		if len(s.pending) == 0 {
 			if s.done {
-				if len(s.cur.data) > 0 {
+				if s.cur.size > 0 {
 					s.lineStart = s.offset
 					return s.emit(s.line+1, false), nil
 				}
@@ -140,9 +145,15 @@ func breakLength(b []byte) int {
 	return 0
 }
 
-// readLine returns the next line with its newline, however long.
+// readLine returns the next line with its newline, however long. A line
+// that fits the read buffer is returned in it, valid until the next read:
+// the lines queued from it are added before that.
 func (s *yamlSplitter) readLine() ([]byte, error) {
-	s.lineBuf = s.lineBuf[:0]
+	part, err := s.in.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return part, err
+	}
+	s.lineBuf = append(s.lineBuf[:0], part...)
 	for {
 		part, err := s.in.ReadSlice('\n')
 		s.lineBuf = append(s.lineBuf, part...)
@@ -169,7 +180,7 @@ func (s *yamlSplitter) addLine(line []byte) (yamlChunk, bool) {
 	case isMarker(line, "..."):
 		s.appendLine(line, false)
 		if s.cur.contentLine == 0 && !s.hasMarker {
-			s.cur.data = s.cur.data[:0]
+			s.cur.data, s.cur.size = s.cur.data[:0], 0
 			s.cur.startLine = s.line + 1
 			s.cur.start, s.cur.body, s.cur.bodyLine = s.offset, s.offset, s.line+1
 			return yamlChunk{}, false
@@ -194,7 +205,10 @@ func (s *yamlSplitter) openWith(line []byte) {
 }
 
 func (s *yamlSplitter) appendLine(line []byte, marker bool) {
-	s.cur.data = append(s.cur.data, line...)
+	if !s.offsetsOnly {
+		s.cur.data = append(s.cur.data, line...)
+	}
+	s.cur.size += len(line)
 	if s.cur.contentLine != 0 {
 		return
 	}
