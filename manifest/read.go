@@ -55,13 +55,14 @@ func ReadWith(paths []string, stdin io.Reader, opts ReadOptions) ([]Document, []
 	return r.docs, r.errs
 }
 
-// handOut calls each on the documents from the index first on, in
-// parallel unless the reader is serial.
-func (r *reader) handOut(first int) {
+// handOut calls each on the documents not handed out yet, in parallel
+// unless the reader is serial.
+func (r *reader) handOut() {
 	if r.each == nil {
 		return
 	}
-	docs := r.docs[first:]
+	docs := r.docs[r.handed:]
+	r.handed = len(r.docs)
 	r.forEach(len(docs), func(i int) { r.each(&docs[i]) })
 }
 
@@ -74,8 +75,10 @@ type reader struct {
 	// serial converts a file's documents one after the other: the files
 	// of a directory are read in parallel instead.
 	serial bool
-	// each is ReadOptions.Each.
-	each func(d *Document)
+	// each is ReadOptions.Each; handed counts the documents it was
+	// called with.
+	each   func(d *Document)
+	handed int
 }
 
 // forEach runs f(0..n-1), in parallel unless the reader is serial.
@@ -122,7 +125,7 @@ func (r *reader) readStdin() {
 		r.failFile(StdinFile, errors.New("standard input named more than once"))
 	default:
 		r.stdinUsed = true
-		defer r.handOut(len(r.docs))
+		defer r.handOut()
 		r.readStream(StdinFile, r.stdin, -1)
 	}
 }
@@ -187,6 +190,7 @@ func (r *reader) readDir(root string) {
 		default:
 			r.docs = append(r.docs, read[i].docs...)
 			r.errs = append(r.errs, read[i].errs...)
+			r.handed = len(r.docs) // handed out as the file was read
 		}
 	}
 }
@@ -211,7 +215,7 @@ func hasManifestExtension(path string) bool {
 }
 
 func (r *reader) readFile(path string) {
-	defer r.handOut(len(r.docs))
+	defer r.handOut()
 	f, err := os.Open(path)
 	if err != nil {
 		r.failFile(path, err)

@@ -292,13 +292,16 @@ func (r *reader) readYAMLStream(file string, in *bufio.Reader) {
 func (r *reader) convertYAMLBatch(file string, batch []yamlChunk) {
 	results := make([]reader, len(batch))
 	r.forEach(len(batch), func(i int) {
-		results[i].serial = r.serial
+		results[i].serial, results[i].each = r.serial, r.each
 		results[i].addYAMLChunk(file, batch[i])
+		results[i].handOut()
 	})
 	for _, res := range results {
 		r.docs = append(r.docs, res.docs...)
 		r.errs = append(r.errs, res.errs...)
 	}
+	// Every document of a YAML stream comes through here, handed out.
+	r.handed = len(r.docs)
 }
 
 // addYAMLChunk converts one non-empty document.
