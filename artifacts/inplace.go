@@ -99,11 +99,19 @@ func rewriteFile(path string, edits []rewrite.Edit, read Reader) (File, error) {
 // Copies returns, for `patch --output-dir DIR`, a patched copy of every
 // input file that holds a workload, under DIR with the same base name.
 func Copies(p *plan.Plan, docs []manifest.Document, dir string, read Reader) ([]File, error) {
-	inputs := map[string]bool{}
+	seen := map[string]bool{}
+	var inputs []string
 	for i := range p.Workloads {
-		inputs[p.Workloads[i].Source.File] = true
+		if file := p.Workloads[i].Source.File; !seen[file] {
+			seen[file] = true
+			inputs = append(inputs, file)
+		}
 	}
-	rewritten, err := Rewrites(p, docs, false, read)
+	sort.Strings(inputs)
+	// Of a rewritten file only its new contents are kept.
+	rewritten, err := RewritesEach(p, docs, false, read, func(f File) (File, error) {
+		return File{Path: f.Path, New: f.New}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +120,7 @@ func Copies(p *plan.Plan, docs []manifest.Document, dir string, read Reader) ([]
 		byPath[f.Path] = f
 	}
 	out := map[string]*File{}
-	for input := range inputs {
+	for _, input := range inputs {
 		if input == manifest.StdinFile {
 			return nil, fmt.Errorf("standard input has no file name to copy to; give the manifests as files")
 		}

@@ -17,8 +17,8 @@
 #   MODES="plan"            any of: plan (plan DIR: report and diffs),
 #                           json (plan -o json --from-snapshot FILE),
 #                           writedir (plan --write-dir), inplace (plan
-#                           --in-place on a copy), patch (patch --output-dir
-#                           of the snapshot: one List), convert (convert DIR)
+#                           --in-place on a copy), patch (patch --output-dir),
+#                           convert (convert DIR)
 #   SCALE_DIR=/tmp/psp2psa-scale   where the binaries and clusters go (kept
 #                           between runs: a cluster is generated once per N)
 set -euo pipefail
@@ -66,7 +66,7 @@ command_of() {
 	json) echo "$bin/psp2psa plan -o json --from-snapshot $dir/snapshot.yaml" ;;
 	writedir) echo "$bin/psp2psa plan --write-dir $dir/out/write-dir $dir/repo" ;;
 	inplace) echo "$bin/psp2psa plan --in-place $dir/out/in-place" ;;
-	patch) echo "$bin/psp2psa patch --output-dir $dir/out/patched $dir/snapshot.yaml" ;;
+	patch) echo "$bin/psp2psa patch --output-dir $dir/out/patched $dir/repo" ;;
 	convert) echo "$bin/psp2psa convert $dir/repo" ;;
 	*) echo "unknown mode $mode" >&2; exit 2 ;;
 	esac

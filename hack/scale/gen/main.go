@@ -4,7 +4,7 @@
 //	DIR/cluster/policies.yaml            the PodSecurityPolicies
 //	DIR/cluster/rbac.yaml                a ClusterRole per PSP, one cluster-wide grant
 //	DIR/namespaces/NS/namespace.yaml     the Namespace, its ServiceAccounts and RoleBindings
-//	DIR/namespaces/NS/workloads-K.yaml   a few workloads per file
+//	DIR/namespaces/NS/workloads-NS-K.yaml   a few workloads per file
 //
 // N workloads of six kinds (Deployment, StatefulSet, DaemonSet, CronJob,
 // Job, bare Pod; some scaled to zero, some running as root, some
@@ -291,7 +291,9 @@ func (c *cluster) writeRepo(dir string, perFile int) error {
 		}
 		for k := 0; k*perFile < len(ns.workloads); k++ {
 			part := ns.workloads[k*perFile : min(len(ns.workloads), (k+1)*perFile)]
-			if err := writeObjects(filepath.Join(nsDir, fmt.Sprintf("workloads-%02d.yaml", k)), part); err != nil {
+			// Names unique in the whole repository, which psp2psa patch
+			// needs to put the copies side by side.
+			if err := writeObjects(filepath.Join(nsDir, fmt.Sprintf("workloads-%s-%02d.yaml", ns.name, k)), part); err != nil {
 				return err
 			}
 		}
