@@ -39,6 +39,9 @@ type Options struct {
 	IncludeSystem bool
 	// Overwrite replaces existing pod-security.kubernetes.io labels.
 	Overwrite bool
+	// Planned, when set, is called as each workload is planned (from
+	// several goroutines at once): a progress report's count.
+	Planned func()
 }
 
 // Plan is the whole migration plan. Its JSON form is the schema of

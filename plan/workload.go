@@ -124,6 +124,9 @@ func (wp *workloadPlanner) planAll(in []inventory.Workload) []Workload {
 		wg.Go(func() {
 			for i := worker; i < len(in); i += workers {
 				out[i] = wp.plan(&in[i])
+				if wp.opts.Planned != nil {
+					wp.opts.Planned()
+				}
 			}
 		})
 	}

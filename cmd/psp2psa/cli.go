@@ -27,6 +27,8 @@ type Globals struct {
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// progress is the status line of a long run; nil draws nothing.
+	progress *progress
 }
 
 func (g *Globals) format() report.Format { return report.Format(g.Output) }
@@ -35,6 +37,7 @@ func (g *Globals) format() report.Format { return report.Format(g.Output) }
 // a large cluster is many lines, each otherwise a write of its own. It is
 // flushed before anything else is printed.
 func (g *Globals) report(write func(w io.Writer) error) error {
+	g.progress.finish()
 	bw := bufio.NewWriterSize(g.stdout, 64<<10)
 	err := write(bw)
 	if ferr := bw.Flush(); err == nil {

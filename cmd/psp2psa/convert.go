@@ -66,6 +66,7 @@ func (c *convertCmd) Run(g *Globals) error {
 // printProblems lists input problems on stderr, where they do not mix with
 // output meant for machines.
 func printProblems(g *Globals, problems, warnings []error) {
+	g.progress.finish()
 	for _, err := range problems {
 		fmt.Fprintf(g.stderr, "error: %v\n", err)
 	}

@@ -32,7 +32,11 @@ func readInputs(g *Globals, paths []string, namespace string) *inputs {
 	// Each object is decoded as soon as its file is read, and only what a
 	// plan reads of it is kept.
 	dec := inventory.NewDecoder(inventoryOptions(namespace))
-	docs, readErrs := manifest.ReadWith(paths, g.stdin, manifest.ReadOptions{Each: dec.Decode})
+	g.progress.begin("reading", "objects", 0)
+	docs, readErrs := manifest.ReadWith(paths, g.stdin, manifest.ReadOptions{Each: func(d *manifest.Document) {
+		dec.Decode(d)
+		g.progress.add()
+	}})
 	in := inputsWith(dec, docs, readErrs)
 	in.warnings = append(in.warnings, emptyInputs(paths, docs, readErrs)...)
 	return in

@@ -28,11 +28,16 @@ func (c *patchCmd) Run(g *Globals) error {
 	if err := refuseOutputInInputs("--output-dir", c.OutputDir, c.Paths); err != nil {
 		return err
 	}
+	g.progress = startProgress(g.stderr)
+	defer g.progress.finish()
 	in := readInputs(g, c.Paths, c.Namespace)
 	if opts.Target, opts.Version, err = g.versions(in.serverVersion, in.versionFrom); err != nil {
 		return err
 	}
+	g.progress.begin("planning", "workloads", len(in.plan.Inventory.Workloads))
+	opts.Planned = g.progress.add
 	p := plan.Build(in.plan, opts)
+	g.progress.begin("rewriting", "files", 0)
 	files, err := artifacts.Copies(p, in.docs, c.OutputDir, os.ReadFile)
 	if err != nil {
 		return usageError(err)

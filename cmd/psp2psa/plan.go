@@ -98,6 +98,8 @@ func (c *planCmd) Run(g *Globals) error {
 			return err
 		}
 	}
+	g.progress = startProgress(g.stderr)
+	defer g.progress.finish()
 	in, err := loadInputs(g, paths, c.Namespace, &c.clusterFlags)
 	if err != nil {
 		return err
@@ -105,6 +107,8 @@ func (c *planCmd) Run(g *Globals) error {
 	if opts.Target, opts.Version, err = g.versions(in.serverVersion, in.versionFrom); err != nil {
 		return err
 	}
+	g.progress.begin("planning", "workloads", len(in.plan.Inventory.Workloads))
+	opts.Planned = g.progress.add
 	p := plan.Build(in.plan, opts)
 	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
 	ch, err := c.changes(g, p, in)
@@ -148,7 +152,9 @@ func (c *planCmd) changes(g *Globals, p *plan.Plan, in *inputs) (planChanges, er
 		shown   report.FileChange
 		written artifacts.File
 	}
+	g.progress.begin("rewriting", "files", 0)
 	files, err := artifacts.RewritesEach(p, in.docs, true, os.ReadFile, func(f artifacts.File) (rewritten, error) {
+		g.progress.add()
 		var r rewritten
 		if !f.Changed() {
 			return r, nil
@@ -166,6 +172,7 @@ func (c *planCmd) changes(g *Globals, p *plan.Plan, in *inputs) (planChanges, er
 	}
 	if err != nil {
 		// Diffs are a courtesy when nothing is written (stdin input, say).
+		g.progress.finish()
 		fmt.Fprintf(g.stderr, "warning: no diffs: %v\n", err)
 		return planChanges{}, nil
 	}
