@@ -51,9 +51,13 @@ const (
 
 var shapeNames = [shapes]string{"restricted", "baseline", "privileged"}
 
-// New generates the cluster of n workloads.
+// New generates the cluster of n workloads in n/20 namespaces.
 func New(n int) *Cluster {
-	nsCount := max(1, n/20)
+	return NewIn(n, max(1, n/20))
+}
+
+// NewIn generates the cluster of n workloads in nsCount namespaces.
+func NewIn(n, nsCount int) *Cluster {
 	pspCount := n/200 + 5
 	c := &Cluster{}
 	var pspNames []string
