@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
+	"sync/atomic"
 
 	"github.com/psp2psa/psp2psa/artifacts"
 	"github.com/psp2psa/psp2psa/fsutil"
@@ -212,17 +214,43 @@ func fileChanges(files []artifacts.File) []report.FileChange {
 }
 
 // writeFiles writes each changed file atomically, creating directories.
+// Each write waits for the disk (fsync), so several go at once; after a
+// failure no more are started, and the error is the first in path order.
 func writeFiles(files []artifacts.File) error {
-	for _, f := range files {
-		if !f.Changed() {
-			continue
+	errs := make([]error, len(files))
+	var failed atomic.Bool
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(writers, len(files)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(files) && !failed.Load(); i = int(next.Add(1)) - 1 {
+				if errs[i] = writeFile(files[i]); errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
-		if err := os.MkdirAll(dirOf(f.Path), 0o755); err != nil {
-			return fmt.Errorf("creating the directory of %s: %w", f.Path, err)
-		}
-		if err := fsutil.WriteFileAtomic(f.Path, f.New, 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", f.Path, err)
-		}
+	}
+	return nil
+}
+
+// writers is how many files are written at once.
+const writers = 8
+
+func writeFile(f artifacts.File) error {
+	if !f.Changed() {
+		return nil
+	}
+	if err := os.MkdirAll(dirOf(f.Path), 0o755); err != nil {
+		return fmt.Errorf("creating the directory of %s: %w", f.Path, err)
+	}
+	if err := fsutil.WriteFileAtomic(f.Path, f.New, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Path, err)
 	}
 	return nil
 }
