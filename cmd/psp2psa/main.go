@@ -16,7 +16,9 @@ func main() {
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
 	stopProfiles := startProfiles(os.Stderr)
+	stopTuning := tuneGC()
 	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stopTuning()
 	stopProfiles()
 	os.Exit(code)
 }
