@@ -103,6 +103,8 @@ type workloadPlanner struct {
 	policies map[string]bool
 	usable   *usable
 	answers  *answers
+	// requesters are the identities that create pods, by kind and mode.
+	requesters sync.Map
 }
 
 func indexServiceAccounts(inv *inventory.Inventory) map[string]*corev1.ServiceAccount {
@@ -217,10 +219,16 @@ func (wp *workloadPlanner) requester(in *inventory.Workload) psp.Requester {
 	if mode == "" {
 		return psp.Requester{}
 	}
+	// One identity per kind and mode, shared: a workload's plan keeps it.
+	key := kind + "\x00" + mode
+	if r, ok := wp.requesters.Load(key); ok {
+		return r.(psp.Requester)
+	}
 	r, err := psp.ControllerIdentity(kind, mode)
 	if err != nil {
-		return psp.Requester{}
+		r = psp.Requester{}
 	}
+	wp.requesters.Store(key, r)
 	return r
 }
 

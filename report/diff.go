@@ -86,10 +86,11 @@ type lineTable struct {
 const surrogates = 0xd800
 
 func (t *lineTable) runes(text string) []rune {
+	lines := strings.Count(text, "\n") + 1
 	if t.index == nil {
-		t.index = map[string]rune{}
+		t.index = make(map[string]rune, lines)
 	}
-	out := make([]rune, 0, strings.Count(text, "\n")+1)
+	out := make([]rune, 0, lines)
 	for len(text) > 0 {
 		n := strings.IndexByte(text, '\n') + 1
 		if n == 0 {

@@ -37,6 +37,7 @@ func (c *patchCmd) Run(g *Globals) error {
 	g.progress.begin("planning", "workloads", len(in.plan.Inventory.Workloads))
 	opts.Planned = g.progress.add
 	p := plan.Build(in.plan, opts)
+	in.plan.Inventory = nil // the plan holds what it needs of it
 	g.progress.begin("rewriting", "files", 0)
 	files, err := artifacts.Copies(p, in.docs, c.OutputDir, os.ReadFile)
 	if err != nil {

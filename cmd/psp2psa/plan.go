@@ -112,6 +112,7 @@ func (c *planCmd) Run(g *Globals) error {
 	g.progress.begin("planning", "workloads", len(in.plan.Inventory.Workloads))
 	opts.Planned = g.progress.add
 	p := plan.Build(in.plan, opts)
+	in.plan.Inventory = nil // the plan holds what it needs of it
 	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
 	ch, err := c.changes(g, p, in)
 	if err != nil {
