@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -124,105 +125,131 @@ var seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 // alike to any code that reads them. It reports false for a value it
 // cannot see all of (a struct with unexported fields other than a
 // resource.Quantity or a metav1.Time): that workload's answer is not
-// shared.
+// shared. The view is written out once, and the bytes hashed twice.
 func KeyOf(v *corev1.PodTemplateSpec) (Key, bool) {
-	var out Key
-	for i := range out {
-		var h maphash.Hash
-		h.SetSeed(seeds[i])
-		if !hashReflect(&h, reflect.ValueOf(v)) {
-			return out, false
-		}
-		out[i] = h.Sum64()
+	w := writers.Get().(*keyWriter)
+	defer writers.Put(w)
+	w.buf = w.buf[:0]
+	if !w.value(reflect.ValueOf(v)) {
+		return Key{}, false
 	}
-	return out, true
+	return Key{maphash.Bytes(seeds[0], w.buf), maphash.Bytes(seeds[1], w.buf)}, true
 }
+
+var writers = sync.Pool{New: func() any { return &keyWriter{} }}
+
+// keyWriter writes a value's exported fields, with the lengths and nil
+// marks that keep different values apart.
+type keyWriter struct{ buf []byte }
 
 var (
 	quantityType = reflect.TypeFor[resource.Quantity]()
 	timeType     = reflect.TypeFor[metav1.Time]()
 )
 
-func hashReflect(h *maphash.Hash, v reflect.Value) bool {
-	var buf [8]byte
-	writeInt := func(n uint64) {
-		binary.LittleEndian.PutUint64(buf[:], n)
-		h.Write(buf[:])
+// exportedFields caches, per struct type, the indexes of its fields, or
+// nil when one is unexported.
+var exportedFields sync.Map // reflect.Type -> []int
+
+func fieldsOf(t reflect.Type) []int {
+	if f, ok := exportedFields.Load(t); ok {
+		return f.([]int)
 	}
+	fields := make([]int, 0, t.NumField())
+	for i := range t.NumField() {
+		if !t.Field(i).IsExported() {
+			fields = nil
+			break
+		}
+		fields = append(fields, i)
+	}
+	exportedFields.Store(t, fields)
+	return fields
+}
+
+func (w *keyWriter) uint(n uint64) { w.buf = binary.LittleEndian.AppendUint64(w.buf, n) }
+
+func (w *keyWriter) string(s string) {
+	w.uint(uint64(len(s)))
+	w.buf = append(w.buf, s...)
+}
+
+func (w *keyWriter) value(v reflect.Value) bool {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			h.WriteByte(0)
+			w.buf = append(w.buf, 0)
 			return true
 		}
-		h.WriteByte(1)
-		return hashReflect(h, v.Elem())
+		w.buf = append(w.buf, 1)
+		return w.value(v.Elem())
 	case reflect.Struct:
-		switch v.Type() {
+		switch t := v.Type(); t {
 		case quantityType:
 			q := v.Interface().(resource.Quantity)
-			h.WriteString(q.String())
-			return true
+			w.string(q.String())
 		case timeType:
-			writeInt(uint64(v.Interface().(metav1.Time).UnixNano()))
-			return true
-		}
-		t := v.Type()
-		for i := range v.NumField() {
-			if !t.Field(i).IsExported() || !hashReflect(h, v.Field(i)) {
+			w.uint(uint64(v.Interface().(metav1.Time).UnixNano()))
+		default:
+			fields := fieldsOf(t)
+			if fields == nil && t.NumField() > 0 {
 				return false
+			}
+			for _, i := range fields {
+				if !w.value(v.Field(i)) {
+					return false
+				}
 			}
 		}
 	case reflect.Slice:
 		if v.IsNil() {
-			h.WriteByte(0)
+			w.buf = append(w.buf, 0)
 			return true
 		}
-		h.WriteByte(1)
-		writeInt(uint64(v.Len()))
+		w.buf = append(w.buf, 1)
+		w.uint(uint64(v.Len()))
 		for i := range v.Len() {
-			if !hashReflect(h, v.Index(i)) {
+			if !w.value(v.Index(i)) {
 				return false
 			}
 		}
 	case reflect.Array:
 		for i := range v.Len() {
-			if !hashReflect(h, v.Index(i)) {
+			if !w.value(v.Index(i)) {
 				return false
 			}
 		}
 	case reflect.Map:
 		if v.IsNil() {
-			h.WriteByte(0)
+			w.buf = append(w.buf, 0)
 			return true
 		}
 		if v.Type().Key().Kind() != reflect.String {
 			return false
 		}
-		h.WriteByte(1)
-		writeInt(uint64(v.Len()))
+		w.buf = append(w.buf, 1)
+		w.uint(uint64(v.Len()))
 		keys := v.MapKeys()
 		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 		for _, k := range keys {
-			if !hashReflect(h, k) || !hashReflect(h, v.MapIndex(k)) {
+			if !w.value(k) || !w.value(v.MapIndex(k)) {
 				return false
 			}
 		}
 	case reflect.String:
-		writeInt(uint64(v.Len()))
-		h.WriteString(v.String())
+		w.string(v.String())
 	case reflect.Bool:
 		if v.Bool() {
-			h.WriteByte(1)
+			w.buf = append(w.buf, 1)
 		} else {
-			h.WriteByte(0)
+			w.buf = append(w.buf, 0)
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		writeInt(uint64(v.Int()))
+		w.uint(uint64(v.Int()))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		writeInt(v.Uint())
+		w.uint(v.Uint())
 	case reflect.Float32, reflect.Float64:
-		writeInt(math.Float64bits(v.Float()))
+		w.uint(math.Float64bits(v.Float()))
 	default:
 		return false
 	}
