@@ -60,14 +60,22 @@ func TestKeys(t *testing.T) {
 	}
 	yes := true
 	for name, mutate := range map[string]func(*corev1.PodTemplateSpec){
-		"container name":  func(p *corev1.PodTemplateSpec) { p.Spec.Containers[0].Name = "other" },
-		"apparmor":        func(p *corev1.PodTemplateSpec) { delete(p.Annotations, "container.apparmor.security.beta.kubernetes.io/app") },
-		"host port":       func(p *corev1.PodTemplateSpec) { p.Spec.Containers[0].Ports[0].HostPort = 80 },
-		"host network":    func(p *corev1.PodTemplateSpec) { p.Spec.HostNetwork = true },
-		"volume type":     func(p *corev1.PodTemplateSpec) { p.Spec.Volumes[0].VolumeSource = corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{}} },
-		"security":        func(p *corev1.PodTemplateSpec) { p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: &yes} },
-		"empty context":   func(p *corev1.PodTemplateSpec) { p.Spec.SecurityContext = &corev1.PodSecurityContext{} },
-		"empty sysctls":   func(p *corev1.PodTemplateSpec) { p.Spec.SecurityContext = &corev1.PodSecurityContext{Sysctls: []corev1.Sysctl{}} },
+		"container name": func(p *corev1.PodTemplateSpec) { p.Spec.Containers[0].Name = "other" },
+		"apparmor": func(p *corev1.PodTemplateSpec) {
+			delete(p.Annotations, "container.apparmor.security.beta.kubernetes.io/app")
+		},
+		"host port":    func(p *corev1.PodTemplateSpec) { p.Spec.Containers[0].Ports[0].HostPort = 80 },
+		"host network": func(p *corev1.PodTemplateSpec) { p.Spec.HostNetwork = true },
+		"volume type": func(p *corev1.PodTemplateSpec) {
+			p.Spec.Volumes[0].VolumeSource = corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{}}
+		},
+		"security": func(p *corev1.PodTemplateSpec) {
+			p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: &yes}
+		},
+		"empty context": func(p *corev1.PodTemplateSpec) { p.Spec.SecurityContext = &corev1.PodSecurityContext{} },
+		"empty sysctls": func(p *corev1.PodTemplateSpec) {
+			p.Spec.SecurityContext = &corev1.PodSecurityContext{Sysctls: []corev1.Sysctl{}}
+		},
 		"probe host":      func(p *corev1.PodTemplateSpec) { p.Spec.Containers[0].LivenessProbe = &corev1.Probe{} },
 		"runtime class":   func(p *corev1.PodTemplateSpec) { c := "gvisor"; p.Spec.RuntimeClassName = &c },
 		"service account": func(p *corev1.PodTemplateSpec) { p.Spec.ServiceAccountName = "other" },
@@ -77,7 +85,9 @@ func TestKeys(t *testing.T) {
 		}
 	}
 	if a, b := key(t, template(func(p *corev1.PodTemplateSpec) { p.Spec.SecurityContext = &corev1.PodSecurityContext{} })),
-		key(t, template(func(p *corev1.PodTemplateSpec) { p.Spec.SecurityContext = &corev1.PodSecurityContext{Sysctls: []corev1.Sysctl{}} })); a == b {
+		key(t, template(func(p *corev1.PodTemplateSpec) {
+			p.Spec.SecurityContext = &corev1.PodSecurityContext{Sysctls: []corev1.Sysctl{}}
+		})); a == b {
 		t.Error("a nil list and an empty one have one key")
 	}
 	view := Of(template(nil))
