@@ -233,7 +233,7 @@ func (dec *Decoder) Inventory(docs []manifest.Document) (*Inventory, []error) {
 		case dd.unknown:
 			b.inv.Unknown[docs[i].APIVersion+"/"+docs[i].Kind]++
 		case dd.err != nil:
-			b.errs = append(b.errs, decodeError(&dd.doc, dd.err))
+			b.errs = append(b.errs, decodeError(dd.doc, dd.err))
 		default:
 			dd.store(b)
 		}
@@ -247,7 +247,7 @@ func (dec *Decoder) Inventory(docs []manifest.Document) (*Inventory, []error) {
 // decodedDocument is one document decoded: a PSP (read elsewhere), a kind
 // the inventory does not keep, an error, or what to store.
 type decodedDocument struct {
-	doc     manifest.Document // namespace defaulted; without its JSON
+	doc     *manifest.Document // with an error: namespace defaulted, without its JSON
 	policy  bool
 	unknown bool
 	err     error
@@ -271,7 +271,10 @@ func decodeDocument(d manifest.Document, c *decodeContext) decodedDocument {
 	}
 	s, err := h.decode(&d, c)
 	d.Raw = nil
-	return decodedDocument{doc: d, err: err, store: s}
+	if err != nil {
+		return decodedDocument{doc: &d, err: err}
+	}
+	return decodedDocument{store: s}
 }
 
 func apiGroup(apiVersion string) string {
