@@ -104,7 +104,7 @@ for n in "${SIZES[@]}"; do
 		floor=$(awk '{ print $2 }' "$SCALE_DIR/runs" | median)
 		ratio=$(awk '{ printf "%.3f\n", ($2 > 0) ? $1 / $2 : 0 }' "$SCALE_DIR/runs" | median)
 		rss=$(awk '{ print $3 }' "$SCALE_DIR/runs" | median)
-		printf '%-8s %-9s %9.2f %9.2f %7.2f %10.0f %12.1f\n' "$n" "$mode" "$wall" "$floor" "$ratio" \
-			"$(echo "$rss / 1024" | bc -l)" "$(echo "$wall * 1000000 / $n" | bc -l)"
+		awk -v n="$n" -v mode="$mode" -v wall="$wall" -v floor="$floor" -v ratio="$ratio" -v rss="$rss" \
+			'BEGIN { printf "%-8s %-9s %9.2f %9.2f %7.2f %10.0f %12.1f\n", n, mode, wall, floor, ratio, rss / 1024, wall * 1000000 / n }'
 	done
 done
