@@ -8,7 +8,7 @@ BINDIR  ?= $(PREFIX)/bin
 # turns recording off.
 BUILDFLAGS ?= -buildvcs=auto
 
-.PHONY: all build install demo test unit lint bench fuzz testservers engines clean
+.PHONY: all build install demo test unit lint bench bench-scale bench-live fuzz testservers engines clean
 
 all: build
 
@@ -48,6 +48,20 @@ engines:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# The whole-process benchmark: psp2psa against the floor (decoding every
+# workload and evaluating it once) in the same run, for each N of
+# SCALE_N (e.g. SCALE_N=100000); RUNS and MODES as hack/scale/run.sh says.
+SCALE_N ?= 1000 10000 20000
+bench-scale:
+	bash hack/scale/run.sh $(SCALE_N)
+
+# The live benchmark: a cluster of LIVE_N workloads (a tenth as many
+# namespaces) created through the API of a private 1.24 apiserver, read by
+# plan and snapshot; it logs the time and the requests per resource.
+LIVE_N ?= 20000
+bench-live: testservers
+	PSP2PSA_LIVE_BENCH=$(LIVE_N) $(GO) test -count=1 -run '^TestLiveScale$$' -v -timeout 60m ./cmd/psp2psa
 
 # Every fuzz target, $(FUZZTIME) each.
 fuzz:

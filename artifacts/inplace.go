@@ -3,7 +3,9 @@ package artifacts
 import (
 	"fmt"
 	"path/filepath"
+	"sort"
 
+	"github.com/psp2psa/psp2psa/internal/parallel"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/rewrite"
@@ -19,6 +21,49 @@ import (
 // file hold another object at that place when it is rewritten, nothing is
 // rewritten and the error is a *rewrite.WrongObjectError.
 func Rewrites(p *plan.Plan, docs []manifest.Document, withLabels bool, read Reader) ([]File, error) {
+	return RewritesEach(p, docs, withLabels, read, func(f File) (File, error) { return f, nil })
+}
+
+// RewritesEach rewrites the files as Rewrites does, on all processors,
+// and hands each to each as soon as it is rewritten (from several
+// goroutines at once); it returns what each made of them, in path order.
+// Only that stays in memory: a caller that shows the diff of a large input
+// keeps the diffs, not the files. The error is that of the first file, in
+// path order, that could not be read or rewritten, or for which each
+// failed.
+func RewritesEach[T any](p *plan.Plan, docs []manifest.Document, withLabels bool, read Reader, each func(File) (T, error)) ([]T, error) {
+	edits, err := fileEdits(p, docs, withLabels)
+	if err != nil {
+		return nil, err
+	}
+	paths := make([]string, 0, len(edits))
+	for path := range edits {
+		if path == manifest.StdinFile {
+			return nil, fmt.Errorf("standard input cannot be rewritten in place; give the manifests as files")
+		}
+		paths = append(paths, path)
+	}
+	sort.Strings(paths)
+	out := make([]T, len(paths))
+	errs := make([]error, len(paths))
+	parallel.For(len(paths), func(i int) {
+		f, err := rewriteFile(paths[i], edits[paths[i]], read)
+		if err == nil {
+			out[i], err = each(f)
+		}
+		errs[i] = err
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fileEdits are the edits of every file: the patched workloads' templates
+// and, with labels, the labelled Namespaces.
+func fileEdits(p *plan.Plan, docs []manifest.Document, withLabels bool) (map[string][]rewrite.Edit, error) {
 	edits := map[string][]rewrite.Edit{}
 	byPlace := documentsBySource(docs)
 	for _, w := range patchable(p) {
@@ -36,32 +81,37 @@ func Rewrites(p *plan.Plan, docs []manifest.Document, withLabels bool, read Read
 			edits[e.file] = append(edits[e.file], e.edit)
 		}
 	}
-	files := map[string]*File{}
-	for path, fileEdits := range edits {
-		if path == manifest.StdinFile {
-			return nil, fmt.Errorf("standard input cannot be rewritten in place; give the manifests as files")
-		}
-		old, err := read(path)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
-		}
-		updated, err := rewrite.File(old, fileEdits)
-		if err != nil {
-			return nil, fmt.Errorf("rewriting %s: %w", path, err)
-		}
-		files[path] = &File{Path: path, Old: old, New: updated}
+	return edits, nil
+}
+
+func rewriteFile(path string, edits []rewrite.Edit, read Reader) (File, error) {
+	old, err := read(path)
+	if err != nil {
+		return File{}, fmt.Errorf("reading %s: %w", path, err)
 	}
-	return sortedFiles(files), nil
+	updated, err := rewrite.File(old, edits)
+	if err != nil {
+		return File{}, fmt.Errorf("rewriting %s: %w", path, err)
+	}
+	return File{Path: path, Old: old, New: updated}, nil
 }
 
 // Copies returns, for `patch --output-dir DIR`, a patched copy of every
 // input file that holds a workload, under DIR with the same base name.
 func Copies(p *plan.Plan, docs []manifest.Document, dir string, read Reader) ([]File, error) {
-	inputs := map[string]bool{}
+	seen := map[string]bool{}
+	var inputs []string
 	for i := range p.Workloads {
-		inputs[p.Workloads[i].Source.File] = true
+		if file := p.Workloads[i].Source.File; !seen[file] {
+			seen[file] = true
+			inputs = append(inputs, file)
+		}
 	}
-	rewritten, err := Rewrites(p, docs, false, read)
+	sort.Strings(inputs)
+	// Of a rewritten file only its new contents are kept.
+	rewritten, err := RewritesEach(p, docs, false, read, func(f File) (File, error) {
+		return File{Path: f.Path, New: f.New}, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +120,7 @@ func Copies(p *plan.Plan, docs []manifest.Document, dir string, read Reader) ([]
 		byPath[f.Path] = f
 	}
 	out := map[string]*File{}
-	for input := range inputs {
+	for _, input := range inputs {
 		if input == manifest.StdinFile {
 			return nil, fmt.Errorf("standard input has no file name to copy to; give the manifests as files")
 		}

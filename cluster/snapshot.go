@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psp2psa/psp2psa/internal/parallel"
 	"github.com/psp2psa/psp2psa/inventory"
 	"sigs.k8s.io/yaml"
 )
@@ -55,12 +56,20 @@ func (s *Snapshot) Write(w io.Writer) error {
 		return bw.Flush()
 	}
 	bw.WriteString("items:\n")
-	for _, d := range s.Documents {
-		y, err := yaml.JSONToYAML(d.Raw)
-		if err != nil {
-			return fmt.Errorf("converting %s to YAML: %w", d.Object(), err)
+	// Items are converted on all processors a batch at a time, and
+	// written in order as each batch is done.
+	const batch = 256
+	converted := make([][]byte, batch)
+	errs := make([]error, batch)
+	for start := 0; start < len(s.Documents); start += batch {
+		docs := s.Documents[start:min(start+batch, len(s.Documents))]
+		parallel.For(len(docs), func(i int) { converted[i], errs[i] = yaml.JSONToYAML(docs[i].Raw) })
+		for i := range docs {
+			if errs[i] != nil {
+				return fmt.Errorf("converting %s to YAML: %w", docs[i].Object(), errs[i])
+			}
+			writeItem(bw, converted[i])
 		}
-		writeItem(bw, y)
 	}
 	return bw.Flush()
 }

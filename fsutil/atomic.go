@@ -3,7 +3,9 @@
 package fsutil
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,6 +28,22 @@ func writeAndSync(f *os.File, data []byte) error {
 		return err
 	}
 	return f.Sync()
+}
+
+// WriteAtomic is WriteFileAtomic for contents written as they are made:
+// write writes them to the temporary file (buffered), which replaces path
+// only when write succeeds. Nothing needs to hold the contents whole.
+func WriteAtomic(path string, perm os.FileMode, write func(w io.Writer) error) error {
+	return writeFileAtomic(path, nil, perm, func(f *os.File, _ []byte) error {
+		bw := bufio.NewWriterSize(f, 64<<10)
+		if err := write(bw); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		return f.Sync()
+	})
 }
 
 func writeFileAtomic(path string, data []byte, perm os.FileMode, write func(*os.File, []byte) error) (err error) {

@@ -2,6 +2,8 @@ package fsutil
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -151,4 +153,30 @@ func assertNoTempFiles(t *testing.T, dir string) {
 	if len(matches) > 0 {
 		t.Errorf("temporary files left: %v", matches)
 	}
+}
+
+func TestWriteAtomicStreams(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.yaml")
+	writeOriginal(t, path, "old\n", 0o600)
+	if err := WriteAtomic(path, 0o644, func(w io.Writer) error {
+		for i := range 3 {
+			if _, err := fmt.Fprintf(w, "line %d\n", i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	assertFile(t, path, "line 0\nline 1\nline 2\n", 0o600)
+	failure := errors.New("the encoder failed")
+	err := WriteAtomic(path, 0o644, func(w io.Writer) error {
+		fmt.Fprint(w, "partial")
+		return failure
+	})
+	if !errors.Is(err, failure) {
+		t.Fatalf("err = %v, want the writer's", err)
+	}
+	assertFile(t, path, "line 0\nline 1\nline 2\n", 0o600)
+	assertNoTempFiles(t, filepath.Dir(path))
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/psp2psa/psp2psa/manifest"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // generatedDocuments returns n workloads spread over n/20 namespaces, in
@@ -90,6 +91,39 @@ func BenchmarkFromDocuments(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		if _, errs := FromDocuments(docs, ""); len(errs) != 0 {
+			b.Fatal(errs)
+		}
+	}
+}
+
+// TestSecurityViewsAreShared reads workloads that differ in names and
+// labels only: with SecurityViews they hold one template, without image.
+func TestSecurityViewsAreShared(t *testing.T) {
+	inv, errs := FromDocumentsWith(generatedDocuments(100), Options{SecurityViews: true})
+	if len(errs) != 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	templates := map[*corev1.PodTemplateSpec]bool{}
+	for _, w := range inv.Workloads {
+		templates[w.Template] = true
+		if img := w.Template.Spec.Containers[0].Image; img != "" {
+			t.Errorf("%s/%s: the view keeps the image %q", w.Kind, w.Name, img)
+		}
+		if w.ServiceAccount != "app" {
+			t.Errorf("%s/%s: service account %q, want app (read before the view)", w.Kind, w.Name, w.ServiceAccount)
+		}
+	}
+	// The Pods carry the kubernetes.io/psp annotation the others lack.
+	if len(templates) != 2 {
+		t.Errorf("%d templates for 100 workloads alike, want 2", len(templates))
+	}
+}
+
+func BenchmarkFromDocumentsViews(b *testing.B) {
+	docs := generatedDocuments(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, errs := FromDocumentsWith(docs, Options{SecurityViews: true}); len(errs) != 0 {
 			b.Fatal(errs)
 		}
 	}

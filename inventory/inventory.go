@@ -16,7 +16,10 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/psp2psa/psp2psa/internal/parallel"
+	"github.com/psp2psa/psp2psa/internal/podview"
 	"github.com/psp2psa/psp2psa/manifest"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -96,70 +99,184 @@ const (
 	groupPolicy     = "policy"
 )
 
-// kindHandler decodes one kind into the inventory.
+// kindHandler decodes one kind; the decoded object is then stored into
+// the inventory in input order.
 type kindHandler struct {
 	groups     []string
 	namespaced bool
-	add        func(b *builder, d *manifest.Document) error
+	decode     func(d *manifest.Document, c *decodeContext) (store, error)
 }
 
-var handlers = map[string]kindHandler{
-	"Namespace":          {groups: []string{groupCore}, add: addNamespace},
-	"ServiceAccount":     {groups: []string{groupCore}, namespaced: true, add: addServiceAccount},
-	"Role":               {groups: []string{groupRBAC}, namespaced: true, add: addRole},
-	"ClusterRole":        {groups: []string{groupRBAC}, add: addClusterRole},
-	"RoleBinding":        {groups: []string{groupRBAC}, namespaced: true, add: addRoleBinding},
-	"ClusterRoleBinding": {groups: []string{groupRBAC}, add: addClusterRoleBinding},
+// store adds a decoded object to the inventory.
+type store func(b *builder)
 
-	"Pod":                   {groups: []string{groupCore}, namespaced: true, add: addWorkload},
-	"ReplicationController": {groups: []string{groupCore}, namespaced: true, add: addWorkload},
-	"Deployment":            {groups: []string{groupApps, groupExtensions}, namespaced: true, add: addWorkload},
-	"ReplicaSet":            {groups: []string{groupApps, groupExtensions}, namespaced: true, add: addWorkload},
-	"DaemonSet":             {groups: []string{groupApps, groupExtensions}, namespaced: true, add: addWorkload},
-	"StatefulSet":           {groups: []string{groupApps}, namespaced: true, add: addWorkload},
-	"Job":                   {groups: []string{groupBatch}, namespaced: true, add: addWorkload},
-	"CronJob":               {groups: []string{groupBatch}, namespaced: true, add: addWorkload},
+var handlers = map[string]kindHandler{
+	"Namespace":          {groups: []string{groupCore}, decode: decodeNamespace},
+	"ServiceAccount":     {groups: []string{groupCore}, namespaced: true, decode: decodeServiceAccount},
+	"Role":               {groups: []string{groupRBAC}, namespaced: true, decode: decodeRole},
+	"ClusterRole":        {groups: []string{groupRBAC}, decode: decodeClusterRole},
+	"RoleBinding":        {groups: []string{groupRBAC}, namespaced: true, decode: decodeRoleBinding},
+	"ClusterRoleBinding": {groups: []string{groupRBAC}, decode: decodeClusterRoleBinding},
+
+	"Pod":                   {groups: []string{groupCore}, namespaced: true, decode: decodeWorkload},
+	"ReplicationController": {groups: []string{groupCore}, namespaced: true, decode: decodeWorkload},
+	"Deployment":            {groups: []string{groupApps, groupExtensions}, namespaced: true, decode: decodeWorkload},
+	"ReplicaSet":            {groups: []string{groupApps, groupExtensions}, namespaced: true, decode: decodeWorkload},
+	"DaemonSet":             {groups: []string{groupApps, groupExtensions}, namespaced: true, decode: decodeWorkload},
+	"StatefulSet":           {groups: []string{groupApps}, namespaced: true, decode: decodeWorkload},
+	"Job":                   {groups: []string{groupBatch}, namespaced: true, decode: decodeWorkload},
+	"CronJob":               {groups: []string{groupBatch}, namespaced: true, decode: decodeWorkload},
 }
 
 // pspGroups serve PodSecurityPolicy, which psp.FromDocuments reads.
 var pspGroups = []string{groupPolicy, groupExtensions}
+
+// Options are the choices of FromDocumentsWith.
+type Options struct {
+	// DefaultNamespace is where namespaced objects without a namespace
+	// go ("default" when empty).
+	DefaultNamespace string
+	// SecurityViews keeps of each workload's pod template only what PSP
+	// and Pod Security admission read (podview.Of), one copy for all
+	// workloads alike: all a plan needs, in a fraction of the memory.
+	SecurityViews bool
+	// DropJSON clears each document's Raw once it is decoded, so that a
+	// large input is not held twice; a PodSecurityPolicy keeps it.
+	DropJSON bool
+}
+
+// decodeContext is what the decoding of every document shares.
+type decodeContext struct {
+	opts Options
+	// views holds one copy of each security view, when only views are
+	// kept.
+	mu    sync.Mutex
+	views map[podview.Key]*corev1.PodTemplateSpec
+}
+
+// view is the one copy of the template's security view.
+func (c *decodeContext) view(t *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
+	v := podview.Of(t)
+	key, ok := podview.KeyOf(v)
+	if !ok {
+		return v
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if shared, ok := c.views[key]; ok {
+		return shared
+	}
+	c.views[key] = v
+	return v
+}
 
 // FromDocuments sorts the documents into an inventory. Namespaced objects
 // without a namespace go to defaultNamespace ("default" when empty). The
 // errors are *manifest.Error values: objects that do not decode (skipped)
 // and duplicates (wrapping ErrDuplicate; the later object is kept).
 func FromDocuments(docs []manifest.Document, defaultNamespace string) (*Inventory, []error) {
-	if defaultNamespace == "" {
-		defaultNamespace = DefaultNamespace
+	return FromDocumentsWith(docs, Options{DefaultNamespace: defaultNamespace})
+}
+
+// FromDocumentsWith is FromDocuments with options. Objects are decoded on
+// all processors and added in input order.
+func FromDocumentsWith(docs []manifest.Document, opts Options) (*Inventory, []error) {
+	return NewDecoder(opts).Inventory(docs)
+}
+
+// Decoder decodes documents into an inventory, as FromDocumentsWith does,
+// in two steps: Decode, for each document as soon as it is read (see
+// manifest.ReadOptions.Each), then Inventory, once all are read.
+type Decoder struct {
+	c *decodeContext
+}
+
+// NewDecoder returns a decoder with the options.
+func NewDecoder(opts Options) *Decoder {
+	if opts.DefaultNamespace == "" {
+		opts.DefaultNamespace = DefaultNamespace
 	}
+	c := &decodeContext{opts: opts}
+	if opts.SecurityViews {
+		c.views = map[podview.Key]*corev1.PodTemplateSpec{}
+	}
+	return &Decoder{c: c}
+}
+
+// Decode decodes one document into d.Decoded (and with DropJSON drops
+// its JSON, unless it is a PodSecurityPolicy, which psp reads, or of a
+// kind the inventory does not keep, which others may read: admission
+// policies that keep what PSS cannot express, say). It is safe for
+// concurrent use.
+func (dec *Decoder) Decode(d *manifest.Document) {
+	dd := decodeDocument(*d, dec.c)
+	d.Decoded = &dd
+	if dec.c.opts.DropJSON && !dd.policy && !dd.unknown {
+		d.Raw = nil
+	}
+}
+
+// Inventory sorts the documents into an inventory, decoding those not
+// decoded yet, and adds them in input order.
+func (dec *Decoder) Inventory(docs []manifest.Document) (*Inventory, []error) {
+	parallel.For(len(docs), func(i int) {
+		if _, ok := docs[i].Decoded.(*decodedDocument); !ok {
+			dec.Decode(&docs[i])
+		}
+	})
 	b := newBuilder()
 	for i := range docs {
-		d := docs[i] // a copy: the namespace may be defaulted
-		if d.ListAnnotations != nil {
-			b.addListNotes(&d)
+		if docs[i].ListAnnotations != nil {
+			b.addListNotes(&docs[i])
 		}
-		group := apiGroup(d.APIVersion)
-		if d.Kind == "PodSecurityPolicy" && containsString(pspGroups, group) {
-			continue
+		dd := docs[i].Decoded.(*decodedDocument)
+		switch {
+		case dd.policy:
+		case dd.unknown:
+			b.inv.Unknown[docs[i].APIVersion+"/"+docs[i].Kind]++
+		case dd.err != nil:
+			b.errs = append(b.errs, decodeError(dd.doc, dd.err))
+		default:
+			dd.store(b)
 		}
-		h, ok := handlers[d.Kind]
-		if !ok || !containsString(h.groups, group) {
-			b.inv.Unknown[d.APIVersion+"/"+d.Kind]++
-			continue
-		}
-		if h.namespaced && d.Namespace == "" {
-			d.Namespace = defaultNamespace
-		}
-		if !h.namespaced {
-			d.Namespace = ""
-		}
-		if err := h.add(b, &d); err != nil {
-			b.errs = append(b.errs, decodeError(&d, err))
-		}
+		docs[i].Decoded = nil // what is stored is all that stays
 	}
 	b.markOwned()
 	b.errs = append(b.errs, b.aggregate()...)
 	return b.finish(), b.errs
+}
+
+// decodedDocument is one document decoded: a PSP (read elsewhere), a kind
+// the inventory does not keep, an error, or what to store.
+type decodedDocument struct {
+	doc     *manifest.Document // with an error: namespace defaulted, without its JSON
+	policy  bool
+	unknown bool
+	err     error
+	store   store
+}
+
+func decodeDocument(d manifest.Document, c *decodeContext) decodedDocument {
+	group := apiGroup(d.APIVersion)
+	if d.Kind == "PodSecurityPolicy" && containsString(pspGroups, group) {
+		return decodedDocument{policy: true}
+	}
+	h, ok := handlers[d.Kind]
+	if !ok || !containsString(h.groups, group) {
+		return decodedDocument{unknown: true}
+	}
+	if h.namespaced && d.Namespace == "" {
+		d.Namespace = c.opts.DefaultNamespace
+	}
+	if !h.namespaced {
+		d.Namespace = ""
+	}
+	s, err := h.decode(&d, c)
+	d.Raw = nil
+	if err != nil {
+		return decodedDocument{doc: &d, err: err}
+	}
+	return decodedDocument{store: s}
 }
 
 func apiGroup(apiVersion string) string {
@@ -285,51 +402,53 @@ func addObject[T any](b *builder, d *manifest.Document, list *[]T, obj T) {
 	*list = append(*list, obj)
 }
 
-func addNamespace(b *builder, d *manifest.Document) error {
+func decodeNamespace(d *manifest.Document, _ *decodeContext) (store, error) {
 	var ns corev1.Namespace
 	if err := decode(d, &ns); err != nil {
-		return err
+		return nil, err
 	}
 	ns.Namespace = ""
-	addObject(b, d, &b.inv.Namespaces, ns)
-	return nil
+	id := identity(d)
+	return func(b *builder) { addObject(b, &id, &b.inv.Namespaces, ns) }, nil
 }
 
-func addServiceAccount(b *builder, d *manifest.Document) error {
+func decodeServiceAccount(d *manifest.Document, _ *decodeContext) (store, error) {
 	var sa corev1.ServiceAccount
 	if err := decode(d, &sa); err != nil {
-		return err
+		return nil, err
 	}
 	sa.Namespace = d.Namespace
-	addObject(b, d, &b.inv.ServiceAccounts, sa)
-	return nil
+	id := identity(d)
+	return func(b *builder) { addObject(b, &id, &b.inv.ServiceAccounts, sa) }, nil
 }
 
-func addRole(b *builder, d *manifest.Document) error {
+func decodeRole(d *manifest.Document, _ *decodeContext) (store, error) {
 	var role rbacv1.Role
 	if err := decode(d, &role); err != nil {
-		return err
+		return nil, err
 	}
 	role.Namespace = d.Namespace
-	addObject(b, d, &b.inv.Roles, role)
-	return nil
+	id := identity(d)
+	return func(b *builder) { addObject(b, &id, &b.inv.Roles, role) }, nil
 }
 
-func addClusterRole(b *builder, d *manifest.Document) error {
+func decodeClusterRole(d *manifest.Document, _ *decodeContext) (store, error) {
 	var role rbacv1.ClusterRole
 	if err := decode(d, &role); err != nil {
-		return err
+		return nil, err
 	}
 	role.Namespace = ""
-	pos, replace := b.slot(d, len(b.inv.ClusterRoles))
-	if replace {
-		b.inv.ClusterRoles[pos] = role
-		b.clusterRoleSources[pos] = identity(d)
-		return nil
-	}
-	b.inv.ClusterRoles = append(b.inv.ClusterRoles, role)
-	b.clusterRoleSources = append(b.clusterRoleSources, identity(d))
-	return nil
+	id := identity(d)
+	return func(b *builder) {
+		pos, replace := b.slot(&id, len(b.inv.ClusterRoles))
+		if replace {
+			b.inv.ClusterRoles[pos] = role
+			b.clusterRoleSources[pos] = id
+			return
+		}
+		b.inv.ClusterRoles = append(b.inv.ClusterRoles, role)
+		b.clusterRoleSources = append(b.clusterRoleSources, id)
+	}, nil
 }
 
 // identity is a document without its JSON, to name it in later errors.
@@ -339,22 +458,22 @@ func identity(d *manifest.Document) manifest.Document {
 	return id
 }
 
-func addRoleBinding(b *builder, d *manifest.Document) error {
+func decodeRoleBinding(d *manifest.Document, _ *decodeContext) (store, error) {
 	var binding rbacv1.RoleBinding
 	if err := decode(d, &binding); err != nil {
-		return err
+		return nil, err
 	}
 	binding.Namespace = d.Namespace
-	addObject(b, d, &b.inv.RoleBindings, binding)
-	return nil
+	id := identity(d)
+	return func(b *builder) { addObject(b, &id, &b.inv.RoleBindings, binding) }, nil
 }
 
-func addClusterRoleBinding(b *builder, d *manifest.Document) error {
+func decodeClusterRoleBinding(d *manifest.Document, _ *decodeContext) (store, error) {
 	var binding rbacv1.ClusterRoleBinding
 	if err := decode(d, &binding); err != nil {
-		return err
+		return nil, err
 	}
 	binding.Namespace = ""
-	addObject(b, d, &b.inv.ClusterRoleBindings, binding)
-	return nil
+	id := identity(d)
+	return func(b *builder) { addObject(b, &id, &b.inv.ClusterRoleBindings, binding) }, nil
 }

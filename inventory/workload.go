@@ -110,7 +110,7 @@ type cronJobObject struct {
 
 var errNoTemplate = errors.New("no pod template")
 
-func addWorkload(b *builder, d *manifest.Document) error {
+func decodeWorkload(d *manifest.Document, c *decodeContext) (store, error) {
 	w := Workload{
 		Kind: d.Kind, APIVersion: d.APIVersion,
 		Namespace: d.Namespace, Name: d.Name, Source: d.Source,
@@ -122,7 +122,7 @@ func addWorkload(b *builder, d *manifest.Document) error {
 	case "Pod":
 		var pod podObject
 		if warnings, err = decodeStrict(d, &pod, nil); err != nil {
-			return err
+			return nil, err
 		}
 		meta = pod.Metadata
 		w.Template = &corev1.PodTemplateSpec{ObjectMeta: podMeta(&pod.Metadata, d.Namespace), Spec: pod.Spec}
@@ -130,42 +130,48 @@ func addWorkload(b *builder, d *manifest.Document) error {
 	case "CronJob":
 		var cj cronJobObject
 		if warnings, err = decodeStrict(d, &cj, pathJobTemplate); err != nil {
-			return err
+			return nil, err
 		}
 		meta = cj.Metadata
 		w.Template, w.TemplatePath = cj.Spec.JobTemplate.Spec.Template, pathJobTemplate
 	default:
 		var c controllerObject
 		if warnings, err = decodeStrict(d, &c, pathTemplate); err != nil {
-			return err
+			return nil, err
 		}
 		meta = c.Metadata
 		w.Template, w.TemplatePath = c.Spec.Template, pathTemplate
 	}
 	if w.Template == nil {
-		return &manifest.Error{Source: d.Source, Object: d.Object(), Field: fieldPath(w.TemplatePath), Err: errNoTemplate}
+		return nil, &manifest.Error{Source: d.Source, Object: d.Object(), Field: fieldPath(w.TemplatePath), Err: errNoTemplate}
 	}
 	if err := validateContainers(d, &w.Template.Spec, w.TemplatePath); err != nil {
-		return err
+		return nil, err
 	}
-	b.errs = append(b.errs, warnings...)
 	w.ServiceAccount = serviceAccountOf(&w.Template.Spec, isMirrorPod(w.Template.Annotations))
 	w.Controller = d.Kind != "Pod"
 	if owner := metav1.GetControllerOfNoCopy(&metav1.ObjectMeta{OwnerReferences: meta.OwnerReferences}); owner != nil {
 		w.Controller = true
 		w.ControllerKind = owner.Kind
 	}
-	pos, replace := b.slot(d, len(b.inv.Workloads))
-	if replace {
-		b.inv.Workloads[pos] = w
-		b.workloadUIDs[pos] = string(meta.UID)
-		b.owners[pos] = controllerRef(meta.OwnerReferences)
-		return nil
+	if c.opts.SecurityViews {
+		w.Template = c.view(w.Template)
 	}
-	b.inv.Workloads = append(b.inv.Workloads, w)
-	b.workloadUIDs = append(b.workloadUIDs, string(meta.UID))
-	b.owners = append(b.owners, controllerRef(meta.OwnerReferences))
-	return nil
+	id := identity(d)
+	uid, owner := string(meta.UID), controllerRef(meta.OwnerReferences)
+	return func(b *builder) {
+		b.errs = append(b.errs, warnings...)
+		pos, replace := b.slot(&id, len(b.inv.Workloads))
+		if replace {
+			b.inv.Workloads[pos] = w
+			b.workloadUIDs[pos] = uid
+			b.owners[pos] = owner
+			return
+		}
+		b.inv.Workloads = append(b.inv.Workloads, w)
+		b.workloadUIDs = append(b.workloadUIDs, uid)
+		b.owners = append(b.owners, owner)
+	}, nil
 }
 
 // podMeta is a Pod's metadata as a template carries it.

@@ -54,6 +54,9 @@ type Document struct {
 	// snapshot records about its read travels with every object in it,
 	// wherever the file is read from.
 	ListAnnotations map[string]string
+	// Decoded is what a consumer decoded the object into while it was
+	// read (ReadOptions.Each); manifest never looks at it.
+	Decoded any
 }
 
 // Object names the document's object for messages: "PodSecurityPolicy/restricted".

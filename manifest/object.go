@@ -76,6 +76,126 @@ func (t *topLevel) raw() []byte {
 	return b.Bytes()
 }
 
+// addPlainObject adds a document that is an object and not a List, whose
+// JSON is js, as addObject does, without walking its members one by one;
+// it reports false for anything else, which readTopLevel then reads.
+func (r *reader) addPlainObject(src Source, js []byte) bool {
+	if len(js) == 0 || js[0] != '{' {
+		return false
+	}
+	apiVersion, kind, metadata, ok := sortedIdentity(js)
+	if !ok {
+		var fields struct {
+			APIVersion json.RawMessage `json:"apiVersion"`
+			Kind       json.RawMessage `json:"kind"`
+			Metadata   json.RawMessage `json:"metadata"`
+		}
+		if kjson.UnmarshalCaseSensitivePreserveInts(js, &fields) != nil {
+			return false
+		}
+		apiVersion, kind, metadata = fields.APIVersion, fields.Kind, fields.Metadata
+	}
+	id, err := identityOf(apiVersion, kind, metadata)
+	if err != nil || strings.HasSuffix(id.kind, "List") {
+		return false // readTopLevel reports it, or reads the List
+	}
+	t := topLevel{identity: id}
+	r.addObject(src, &t, js, nil)
+	return true
+}
+
+// sortedIdentity reads the values of apiVersion, kind and metadata from
+// an object written as json.Marshal writes a map, compact with its keys
+// sorted (as YAML documents are converted): it stops at the first key
+// after "metadata", before the bulk of the object. ok is false for text
+// it does not read so (an escaped key, keys out of order), which is then
+// decoded whole.
+func sortedIdentity(js []byte) (apiVersion, kind, metadata json.RawMessage, ok bool) {
+	if len(js) < 2 || js[0] != '{' {
+		return nil, nil, nil, false
+	}
+	var prev []byte
+	for i := 1; i < len(js); {
+		if js[i] == '}' {
+			return apiVersion, kind, metadata, true
+		}
+		if js[i] != '"' {
+			return nil, nil, nil, false
+		}
+		end := bytes.IndexByte(js[i+1:], '"')
+		if end < 0 {
+			return nil, nil, nil, false
+		}
+		key := js[i+1 : i+1+end]
+		if bytes.IndexByte(key, '\\') >= 0 || (prev != nil && bytes.Compare(key, prev) <= 0) {
+			return nil, nil, nil, false
+		}
+		if string(key) > "metadata" {
+			return apiVersion, kind, metadata, true
+		}
+		prev = key
+		i += end + 2
+		if i >= len(js) || js[i] != ':' {
+			return nil, nil, nil, false
+		}
+		i++
+		vend := skipJSONValue(js, i)
+		if vend < 0 {
+			return nil, nil, nil, false
+		}
+		switch string(key) {
+		case "apiVersion":
+			apiVersion = js[i:vend]
+		case "kind":
+			kind = js[i:vend]
+		case "metadata":
+			metadata = js[i:vend]
+		}
+		i = vend
+		if i < len(js) && js[i] == ',' {
+			i++
+		}
+	}
+	return nil, nil, nil, false
+}
+
+// skipJSONValue returns the offset after the compact JSON value that
+// starts at i, or -1.
+func skipJSONValue(js []byte, i int) int {
+	depth := 0
+	for ; i < len(js); i++ {
+		switch js[i] {
+		case '"':
+			for i++; i < len(js) && js[i] != '"'; i++ {
+				if js[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(js) {
+				return -1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+		if depth == 0 && (js[i] == '"' || js[i] == '}' || js[i] == ']') {
+			return i + 1
+		}
+	}
+	if depth == 0 {
+		return i
+	}
+	return -1
+}
+
 // addObject turns one document into Documents: itself, or its items when
 // it is a List. raw is the document's JSON; nil means rebuild it from obj.
 // itemLines are the file lines of the items, or nil when unknown.

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/psp2psa/psp2psa/internal/parallel"
 )
 
 // StdinFile is the Source.File of objects read from standard input.
@@ -32,11 +34,36 @@ const readBufferSize = 64 << 10
 // Problems are returned as *Error values, one per file or document, and
 // never stop the reading of other documents or files.
 func Read(paths []string, stdin io.Reader) ([]Document, []error) {
-	r := &reader{stdin: stdin}
+	return ReadWith(paths, stdin, ReadOptions{})
+}
+
+// ReadOptions are the choices of ReadWith.
+type ReadOptions struct {
+	// Each, when set, is called with every document as soon as its file
+	// is read, from several goroutines at once, before Read returns it:
+	// it may decode the object into Decoded and drop its JSON, so that a
+	// large input is never held as JSON whole.
+	Each func(d *Document)
+}
+
+// ReadWith is Read with options.
+func ReadWith(paths []string, stdin io.Reader, opts ReadOptions) ([]Document, []error) {
+	r := &reader{stdin: stdin, each: opts.Each}
 	for _, p := range paths {
 		r.readPath(p)
 	}
 	return r.docs, r.errs
+}
+
+// handOut calls each on the documents not handed out yet, in parallel
+// unless the reader is serial.
+func (r *reader) handOut() {
+	if r.each == nil {
+		return
+	}
+	docs := r.docs[r.handed:]
+	r.handed = len(r.docs)
+	r.forEach(len(docs), func(i int) { r.each(&docs[i]) })
 }
 
 // reader collects the documents and errors of one Read call.
@@ -45,6 +72,24 @@ type reader struct {
 	stdinUsed bool
 	docs      []Document
 	errs      []error
+	// serial converts a file's documents one after the other: the files
+	// of a directory are read in parallel instead.
+	serial bool
+	// each is ReadOptions.Each; handed counts the documents it was
+	// called with.
+	each   func(d *Document)
+	handed int
+}
+
+// forEach runs f(0..n-1), in parallel unless the reader is serial.
+func (r *reader) forEach(n int, f func(i int)) {
+	if r.serial {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	parallel.For(n, f)
 }
 
 func (r *reader) fail(src Source, object, field string, err error) {
@@ -80,18 +125,22 @@ func (r *reader) readStdin() {
 		r.failFile(StdinFile, errors.New("standard input named more than once"))
 	default:
 		r.stdinUsed = true
-		r.readStream(StdinFile, r.stdin)
+		defer r.handOut()
+		r.readStream(StdinFile, r.stdin, -1)
 	}
 }
 
 // readDir walks root in lexical order. Symbolic links to files are read;
-// links to directories are not followed, so a link cycle cannot loop.
+// links to directories are not followed, so a link cycle cannot loop. The
+// files are read in parallel, each by one processor (a large one by all,
+// on its own), and what they hold is added in walk order.
 func (r *reader) readDir(root string) {
+	var entries []dirEntry
 	// The callback records every problem itself and never stops the walk,
 	// so WalkDir has no error of its own to return.
 	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			r.failFile(path, err)
+			entries = append(entries, dirEntry{path: path, err: err})
 			if d != nil && d.IsDir() && path != root {
 				return fs.SkipDir
 			}
@@ -106,10 +155,11 @@ func (r *reader) readDir(root string) {
 		if d.IsDir() || !hasManifestExtension(path) {
 			return nil
 		}
+		var info fs.FileInfo
 		if d.Type()&fs.ModeSymlink != 0 {
-			info, err := os.Stat(path)
+			info, err = os.Stat(path)
 			if err != nil {
-				r.failFile(path, err)
+				entries = append(entries, dirEntry{path: path, err: err})
 				return nil
 			}
 			if !info.Mode().IsRegular() {
@@ -117,10 +167,43 @@ func (r *reader) readDir(root string) {
 			}
 		} else if !d.Type().IsRegular() {
 			return nil
+		} else if info, err = d.Info(); err != nil {
+			entries = append(entries, dirEntry{path: path, err: err})
+			return nil
 		}
-		r.readFile(path)
+		entries = append(entries, dirEntry{path: path, large: info.Size() > largeFile})
 		return nil
 	})
+	read := make([]reader, len(entries))
+	parallel.For(len(entries), func(i int) {
+		if e := entries[i]; e.err == nil && !e.large {
+			read[i].serial, read[i].each = true, r.each
+			read[i].readFile(e.path)
+		}
+	})
+	for i, e := range entries {
+		switch {
+		case e.err != nil:
+			r.failFile(e.path, e.err)
+		case e.large:
+			r.readFile(e.path)
+		default:
+			r.docs = append(r.docs, read[i].docs...)
+			r.errs = append(r.errs, read[i].errs...)
+			r.handed = len(r.docs) // handed out as the file was read
+		}
+	}
+}
+
+// largeFile is the size above which a file's documents are converted by
+// all processors rather than the file by one.
+const largeFile = 4 << 20
+
+// dirEntry is a file a directory walk found, or the problem it met.
+type dirEntry struct {
+	path  string
+	large bool
+	err   error
 }
 
 func hasManifestExtension(path string) bool {
@@ -132,21 +215,35 @@ func hasManifestExtension(path string) bool {
 }
 
 func (r *reader) readFile(path string) {
+	defer r.handOut()
 	f, err := os.Open(path)
 	if err != nil {
 		r.failFile(path, err)
 		return
 	}
 	defer f.Close()
-	r.readStream(path, f)
+	size := int64(-1)
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+		size = info.Size()
+	}
+	r.readStream(path, f, size)
+}
+
+// bufferFor is the read buffer of a stream of size bytes (-1 unknown): big
+// enough to hold a small file whole, never more than readBufferSize.
+func bufferFor(size int64) int {
+	if size < 0 || size >= readBufferSize {
+		return readBufferSize
+	}
+	return max(int(size)+1, 4096)
 }
 
 // readStream reads one file's documents. A stream whose first non-blank
 // character is '{' is JSON (one or more concatenated values), as kubectl
 // decides; anything else is YAML, which also covers JSON documents
 // between --- separators.
-func (r *reader) readStream(file string, in io.Reader) {
-	br := bufio.NewReaderSize(in, readBufferSize)
+func (r *reader) readStream(file string, in io.Reader, size int64) {
+	br := bufio.NewReaderSize(in, bufferFor(size))
 	skipBOM(br)
 	if startsWithJSONObject(br) {
 		r.readJSONStream(file, br)

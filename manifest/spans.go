@@ -43,7 +43,7 @@ func Spans(data []byte) ([]Span, error) {
 	if bytes.HasPrefix(data, utf8BOM) {
 		bom = len(utf8BOM)
 	}
-	br := bufio.NewReaderSize(bytes.NewReader(data[bom:]), readBufferSize)
+	br := bufio.NewReaderSize(bytes.NewReader(data[bom:]), bufferFor(int64(len(data)-bom)))
 	if startsWithJSONObject(br) {
 		return jsonSpans(data, bom)
 	}
@@ -52,6 +52,7 @@ func Spans(data []byte) ([]Span, error) {
 
 func yamlSpans(br *bufio.Reader, offset int) ([]Span, error) {
 	split := newYAMLSplitter(br)
+	split.offsetsOnly = true
 	var spans []Span
 	for {
 		c, err := split.next()

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -210,5 +211,39 @@ func TestSpansNumberAsRead(t *testing.T) {
 				t.Errorf("documents (index, line) %v, manifest read %v", got, want)
 			}
 		})
+	}
+}
+
+// TestSortedIdentity reads the identity of objects as json.Marshal writes
+// maps, and refuses what it does not read so.
+func TestSortedIdentity(t *testing.T) {
+	for _, obj := range []map[string]any{
+		{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "a\"b", "labels": map[string]any{"x": "}{]["}}, "spec": map[string]any{"a": []any{1, "2", nil, true}}},
+		{"kind": "Pod", "spec": map[string]any{}},
+		{"apiVersion": 5, "kind": []any{"x"}, "metadata": nil},
+		{"metadata": map[string]any{"name": "\\\\"}, "aaa": 1.5, "zzz": "kind"},
+		{},
+	} {
+		js, err := json.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want struct {
+			APIVersion json.RawMessage `json:"apiVersion"`
+			Kind       json.RawMessage `json:"kind"`
+			Metadata   json.RawMessage `json:"metadata"`
+		}
+		if err := json.Unmarshal(js, &want); err != nil {
+			t.Fatal(err)
+		}
+		a, k, m, ok := sortedIdentity(js)
+		if !ok || string(a) != string(want.APIVersion) || string(k) != string(want.Kind) || string(m) != string(want.Metadata) {
+			t.Errorf("%s: got %s %s %s %v, want %s %s %s", js, a, k, m, ok, want.APIVersion, want.Kind, want.Metadata)
+		}
+	}
+	for _, js := range []string{`{"kind":"A","apiVersion":"v1"}`, `{"k\"ind":"A"}`, `[1]`, `{"kind":"A"`} {
+		if _, _, _, ok := sortedIdentity([]byte(js)); ok {
+			t.Errorf("%s: read, want refused", js)
+		}
 	}
 }

@@ -42,25 +42,39 @@ func (r *reader) readYAMLList(src Source, c yamlChunk) bool {
 	if err != nil || obj == nil || !obj.isList() || obj.itemsType != "" || len(obj.items) != 0 {
 		return false
 	}
-	converted := make([][]byte, len(items))
-	failed := make([]bool, len(items))
-	parallel(len(items), func(i int) {
-		var convErr error
-		converted[i], convErr = yamlToJSON(items[i].data)
-		failed[i] = convErr != nil
-	})
-	if slices.Contains(failed, true) {
-		return false
+	// Items are converted and handed out a batch at a time, so that the
+	// JSON of a large List is never all held at once; should one not
+	// convert after all, what the List gave is taken back.
+	first, firstErr, handed := len(r.docs), len(r.errs), r.handed
+	for start := 0; start < len(items); start += listBatch {
+		end := min(start+listBatch, len(items))
+		converted := make([][]byte, end-start)
+		failed := make([]bool, end-start)
+		r.forEach(end-start, func(i int) {
+			var convErr error
+			converted[i], convErr = yamlToJSON(items[start+i].data)
+			failed[i] = convErr != nil
+		})
+		if slices.Contains(failed, true) {
+			r.docs, r.errs, r.handed = r.docs[:first], r.errs[:firstErr], handed
+			return false
+		}
+		from := len(r.docs)
+		for i, item := range converted {
+			itemSrc := src
+			index := start + i
+			itemSrc.Item, itemSrc.Line = &index, items[index].line
+			r.addItem(itemSrc, item)
+			items[index].data = nil
+		}
+		obj.annotateItems(r.docs[from:])
+		r.handOut()
 	}
-	first := len(r.docs)
-	for i, item := range converted {
-		itemSrc := src
-		itemSrc.Item, itemSrc.Line = &i, items[i].line
-		r.addItem(itemSrc, item)
-	}
-	obj.annotateItems(r.docs[first:])
 	return true
 }
+
+// listBatch is how many items of a List are converted at a time.
+const listBatch = 1024
 
 // splitYAMLList cuts a document whose top-level key "items:" (once, at
 // column 0) is followed by a block sequence into the envelope, where the

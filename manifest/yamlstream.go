@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"sigs.k8s.io/yaml"
 )
@@ -25,6 +22,8 @@ type yamlChunk struct {
 	// 0 means the document is empty.
 	contentLine int
 	data        []byte
+	// size is the length of the chunk's text, data or not.
+	size int
 	// start, body and end are byte offsets in the stream: where the
 	// chunk starts (a header above its "---" included), where its text
 	// starts below its opening "---" line (start when it has none), and
@@ -56,6 +55,9 @@ type yamlSplitter struct {
 	lineBuf   []byte
 	pending   [][]byte // YAML lines read but not yet added
 	done      bool     // the input is exhausted
+	// offsetsOnly leaves the chunks' data empty: where the documents lie
+	// is all Spans needs.
+	offsetsOnly bool
 }
 
 func newYAMLSplitter(in *bufio.Reader) *yamlSplitter {
@@ -68,7 +70,7 @@ func (s *yamlSplitter) next() (yamlChunk, error) {
 	for {
 		if len(s.pending) == 0 {
 			if s.done {
-				if len(s.cur.data) > 0 {
+				if s.cur.size > 0 {
 					s.lineStart = s.offset
 					return s.emit(s.line+1, false), nil
 				}
@@ -110,7 +112,12 @@ func (s *yamlSplitter) readLines() error {
 
 // lineLength is the length of the first YAML line of b with its break.
 func lineLength(b []byte) int {
-	for i := 0; i < len(b); i++ {
+	for i, c := range b {
+		// Every break starts with LF, CR or the first byte of NEL
+		// (0xC2) or of LS and PS (0xE2).
+		if c != '\n' && c != '\r' && c != 0xc2 && c != 0xe2 {
+			continue
+		}
 		if n := breakLength(b[i:]); n > 0 {
 			return i + n
 		}
@@ -138,9 +145,15 @@ func breakLength(b []byte) int {
 	return 0
 }
 
-// readLine returns the next line with its newline, however long.
+// readLine returns the next line with its newline, however long. A line
+// that fits the read buffer is returned in it, valid until the next read:
+// the lines queued from it are added before that.
 func (s *yamlSplitter) readLine() ([]byte, error) {
-	s.lineBuf = s.lineBuf[:0]
+	part, err := s.in.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return part, err
+	}
+	s.lineBuf = append(s.lineBuf[:0], part...)
 	for {
 		part, err := s.in.ReadSlice('\n')
 		s.lineBuf = append(s.lineBuf, part...)
@@ -167,7 +180,7 @@ func (s *yamlSplitter) addLine(line []byte) (yamlChunk, bool) {
 	case isMarker(line, "..."):
 		s.appendLine(line, false)
 		if s.cur.contentLine == 0 && !s.hasMarker {
-			s.cur.data = s.cur.data[:0]
+			s.cur.data, s.cur.size = s.cur.data[:0], 0
 			s.cur.startLine = s.line + 1
 			s.cur.start, s.cur.body, s.cur.bodyLine = s.offset, s.offset, s.line+1
 			return yamlChunk{}, false
@@ -192,7 +205,10 @@ func (s *yamlSplitter) openWith(line []byte) {
 }
 
 func (s *yamlSplitter) appendLine(line []byte, marker bool) {
-	s.cur.data = append(s.cur.data, line...)
+	if !s.offsetsOnly {
+		s.cur.data = append(s.cur.data, line...)
+	}
+	s.cur.size += len(line)
 	if s.cur.contentLine != 0 {
 		return
 	}
@@ -275,26 +291,17 @@ func (r *reader) readYAMLStream(file string, in *bufio.Reader) {
 
 func (r *reader) convertYAMLBatch(file string, batch []yamlChunk) {
 	results := make([]reader, len(batch))
-	parallel(len(batch), func(i int) { results[i].addYAMLChunk(file, batch[i]) })
+	r.forEach(len(batch), func(i int) {
+		results[i].serial, results[i].each = r.serial, r.each
+		results[i].addYAMLChunk(file, batch[i])
+		results[i].handOut()
+	})
 	for _, res := range results {
 		r.docs = append(r.docs, res.docs...)
 		r.errs = append(r.errs, res.errs...)
 	}
-}
-
-// parallel runs f(0..n-1) on all cores and waits.
-func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
+	// Every document of a YAML stream comes through here, handed out.
+	r.handed = len(r.docs)
 }
 
 // addYAMLChunk converts one non-empty document.
@@ -306,6 +313,9 @@ func (r *reader) addYAMLChunk(file string, c yamlChunk) {
 	js, err := yamlToJSON(c.data)
 	if err != nil {
 		r.fail(src, "", "", yamlError(err, c.startLine))
+		return
+	}
+	if r.addPlainObject(src, js) {
 		return
 	}
 	obj, err := readTopLevel(newJSONDecoder(bytes.NewReader(js)), nil)

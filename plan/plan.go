@@ -44,6 +44,9 @@ type Options struct {
 	// PinIDs adds to each patch the UID, GID and fsGroup the template
 	// leaves to the image, from the admitting PSP's ranges (hygiene.Pins).
 	PinIDs bool
+	// Planned, when set, is called as each workload is planned (from
+	// several goroutines at once): a progress report's count.
+	Planned func()
 }
 
 // Plan is the whole migration plan. Its JSON form is the schema of
@@ -105,7 +108,10 @@ func Build(in Input, opts Options) *Plan {
 		accounts: indexServiceAccounts(inv),
 		complete: newCompleteness(names, inv, opts.PodCreator != ""),
 		specs:    specs,
+		policies: setOf(names),
+		answers:  newAnswers(),
 	}
+	w.usable = &usable{auth: w.auth, sets: map[string]psp.UseSet{}}
 	p.Workloads = w.planAll(inv.Workloads)
 	for _, m := range inv.Incomplete {
 		p.Incomplete = append(p.Incomplete, Incomplete{Reason: ReasonClusterRead, Message: m})
@@ -185,6 +191,14 @@ func lastByName(in []psp.Policy) []psp.Policy {
 		}
 		pos[pol.PSP.Name] = len(out)
 		out = append(out, pol)
+	}
+	return out
+}
+
+func setOf(names []string) map[string]bool {
+	out := make(map[string]bool, len(names))
+	for _, name := range names {
+		out[name] = true
 	}
 	return out
 }

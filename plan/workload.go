@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -63,7 +64,6 @@ type Workload struct {
 
 	requester psp.UserInfo
 	template  *corev1.PodTemplateSpec
-	patched   *corev1.PodTemplateSpec
 	path      []string
 	// missing are this workload's own Plan.Incomplete entries;
 	// danglingBindings the bindings to missing roles that apply to it.
@@ -82,8 +82,10 @@ func (w *Workload) Ref() string { return fmt.Sprintf("%s %s/%s", w.Kind, w.Names
 
 // Template returns the pod template as read, and PatchedTemplate the
 // template with the patch applied.
-func (w *Workload) Template() *corev1.PodTemplateSpec        { return w.template }
-func (w *Workload) PatchedTemplate() *corev1.PodTemplateSpec { return w.patched }
+func (w *Workload) Template() *corev1.PodTemplateSpec { return w.template }
+func (w *Workload) PatchedTemplate() *corev1.PodTemplateSpec {
+	return applyPatch(w.Patch, w.template)
+}
 
 // TemplatePath is where the pod template sits in the object.
 func (w *Workload) TemplatePath() []string { return w.path }
@@ -100,6 +102,12 @@ type workloadPlanner struct {
 	complete *completeness
 	// specs are the PSPs by name, for --pin-ids.
 	specs map[string]*psp.PodSecurityPolicy
+	// policies are the names of the input's PSPs.
+	policies map[string]bool
+	usable   *usable
+	answers  *answers
+	// requesters are the identities that create pods, by kind and mode.
+	requesters sync.Map
 }
 
 func indexServiceAccounts(inv *inventory.Inventory) map[string]*corev1.ServiceAccount {
@@ -121,6 +129,9 @@ func (wp *workloadPlanner) planAll(in []inventory.Workload) []Workload {
 		wg.Go(func() {
 			for i := worker; i < len(in); i += workers {
 				out[i] = wp.plan(&in[i])
+				if wp.opts.Planned != nil {
+					wp.opts.Planned()
+				}
 			}
 		})
 	}
@@ -137,20 +148,68 @@ func (wp *workloadPlanner) plan(in *inventory.Workload) Workload {
 	requester := wp.requester(in)
 	w.Requester, w.requester = requester.User.Name, requester.User
 	sa := wp.accounts[in.Namespace+"/"+in.ServiceAccount]
-	pod := psp.AdmissionPod(in.Namespace, in.Template, sa)
-	d := wp.selector.Select(pod, wp.authorized(&w, in, pod.Spec.ServiceAccountName))
-	w.AdmittedBy, w.Mutated = d.Policy, d.Mutated
-	w.Rejections = authorizedRejections(d)
+	// The pod's service account as psp.AdmissionPod sets it is the
+	// inventory's.
+	allowed, usableKey := wp.authorized(&w, in, in.ServiceAccount)
+	a := wp.answerFor(in, sa, allowed, usableKey)
+	w.AdmittedBy, w.Mutated, w.Rejections = a.policy, a.mutated, a.rejections
 	if w.Annotation != "" {
 		agrees := w.Annotation == w.AdmittedBy
 		w.AnnotationAgrees = &agrees
 	}
 	wp.complete.check(&w, in, sa != nil)
-	if w.Rejected() && len(d.Rejections) == 0 && !wp.complete.noPSP {
+	if w.Rejected() && !a.tried && !wp.complete.noPSP {
 		w.Notes = append(w.Notes, noGrantNote(&w, in))
 	}
-	wp.patch(&w, d, pod)
+	w.Patch, w.Unfixable = a.patch, a.unfixable
+	w.LevelBeforePatch, w.LevelAfterPatch, w.Failures = a.before, a.after, a.failures
 	return w
+}
+
+// answer is what a workload's plan shares with the workloads whose pods
+// PSP and Pod Security admission see alike (see share.go).
+type answer struct {
+	policy     string
+	mutated    bool
+	rejections []Rejection
+	// tried reports that some PSP was tried and rejected the pod.
+	tried         bool
+	patch         patch.Patch
+	unfixable     []patch.Unfixable
+	before, after api.Level
+	failures      []pss.CheckResult
+}
+
+// answerFor is the workload's answer, computed once per key.
+func (wp *workloadPlanner) answerFor(in *inventory.Workload, sa *corev1.ServiceAccount, allowed func(string) bool, usableKey string) *answer {
+	owned := in.OwnedBy != ""
+	if !shareAnswers {
+		return wp.answer(in.Namespace, in.Template, sa, allowed, owned)
+	}
+	view := wp.answers.viewOf(in.Template)
+	if !view.ok {
+		return wp.answer(in.Namespace, in.Template, sa, allowed, owned)
+	}
+	key := answerKey{template: view.key, automount: automountOf(sa), usable: usableKey, owned: owned}
+	if a, ok := wp.answers.get(key); ok {
+		return a
+	}
+	a := wp.answer(in.Namespace, view.template, sa, allowed, owned)
+	wp.answers.put(key, a)
+	return a
+}
+
+// answer admits the template's pod as PSP admission did and computes its
+// patch and levels.
+func (wp *workloadPlanner) answer(namespace string, template *corev1.PodTemplateSpec, sa *corev1.ServiceAccount, allowed func(string) bool, owned bool) *answer {
+	pod := psp.AdmissionPod(namespace, template, sa)
+	d := wp.selector.Select(pod, allowed)
+	a := &answer{policy: d.Policy, mutated: d.Mutated, rejections: authorizedRejections(d), tried: len(d.Rejections) > 0}
+	wp.patch(a, namespace, template, sa, d, pod, owned)
+	// Shared slices must not grow into each other's workloads.
+	a.rejections, a.unfixable, a.failures = slices.Clip(a.rejections), slices.Clip(a.unfixable), slices.Clip(a.failures)
+	a.patch.Changes = slices.Clip(a.patch.Changes)
+	return a
 }
 
 // requester is the identity that creates the workload's pods: the
@@ -163,10 +222,16 @@ func (wp *workloadPlanner) requester(in *inventory.Workload) psp.Requester {
 	if mode == "" {
 		return psp.Requester{}
 	}
+	// One identity per kind and mode, shared: a workload's plan keeps it.
+	key := kind + "\x00" + mode
+	if r, ok := wp.requesters.Load(key); ok {
+		return r.(psp.Requester)
+	}
 	r, err := psp.ControllerIdentity(kind, mode)
 	if err != nil {
-		return psp.Requester{}
+		r = psp.Requester{}
 	}
+	wp.requesters.Store(key, r)
 	return r
 }
 
@@ -174,13 +239,46 @@ func (wp *workloadPlanner) requester(in *inventory.Workload) psp.Requester {
 // account may, or their creator. A bare Pod whose creator is not named
 // but whose kubernetes.io/psp annotation names the PSP that admitted it is
 // taken as allowed to use that PSP: its creator or service account was.
-func (wp *workloadPlanner) authorized(w *Workload, in *inventory.Workload, serviceAccount string) func(string) bool {
-	allowed := wp.auth.ForPod(in.Namespace, serviceAccount, w.requester)
-	if in.CreatorKind() != "" || wp.opts.PodCreator != "" || in.AdmittedBy == "" {
-		return allowed
+// The key names the PSPs of the input it allows, for sharing answers.
+func (wp *workloadPlanner) authorized(w *Workload, in *inventory.Workload, serviceAccount string) (func(string) bool, string) {
+	var sets []psp.UseSet
+	if serviceAccount != "" {
+		sets = append(sets, wp.usable.of(psp.ServiceAccountUser(in.Namespace, serviceAccount), in.Namespace))
 	}
-	w.Notes = append(w.Notes, fmt.Sprintf("its creator is unknown (--pod-creator names it): taken as allowed to use PSP %s, as its kubernetes.io/psp annotation says", in.AdmittedBy))
-	return func(name string) bool { return name == in.AdmittedBy || allowed(name) }
+	if w.requester.Name != "" || len(w.requester.Groups) > 0 {
+		sets = append(sets, wp.usable.of(w.requester, in.Namespace))
+	}
+	if in.CreatorKind() == "" && wp.opts.PodCreator == "" && in.AdmittedBy != "" {
+		w.Notes = append(w.Notes, fmt.Sprintf("its creator is unknown (--pod-creator names it): taken as allowed to use PSP %s, as its kubernetes.io/psp annotation says", in.AdmittedBy))
+		sets = append(sets, psp.UseSet{Names: []string{in.AdmittedBy}})
+	}
+	allowed := func(name string) bool {
+		for _, s := range sets {
+			if s.Allows(name) {
+				return true
+			}
+		}
+		return false
+	}
+	return allowed, wp.usableKey(sets)
+}
+
+// usableKey names the PSPs of the input the sets allow: "*" for all of
+// them, else their names.
+func (wp *workloadPlanner) usableKey(sets []psp.UseSet) string {
+	var names []string
+	for _, s := range sets {
+		if s.All {
+			return "*"
+		}
+		for _, name := range s.Names {
+			if wp.policies[name] {
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(slices.Compact(names), "\x00")
 }
 
 // noGrantNote says why a workload no PSP was even tried for is rejected.
@@ -217,42 +315,41 @@ func authorizedRejections(d psp.Decision) []Rejection {
 	return out
 }
 
-// patch computes the workload's patch and its levels before and after;
-// pod is the template as admission sees it.
-func (wp *workloadPlanner) patch(w *Workload, d psp.Decision, pod *corev1.Pod) {
+// patch computes the patch of the template's workload and its levels
+// before and after; pod is the template as admission sees it.
+func (wp *workloadPlanner) patch(a *answer, namespace string, template *corev1.PodTemplateSpec, sa *corev1.ServiceAccount, d psp.Decision, pod *corev1.Pod, owned bool) {
 	version, server := wp.opts.Version, wp.opts.Target
-	w.LevelBeforePatch = wp.levelOf(wp.asTarget(pod))
-	patched := w.template
-	if w.OwnedBy == "" {
+	a.before = wp.levelOf(wp.asTarget(pod))
+	patched := template
+	if !owned {
 		if d.Pod != nil && d.Mutated {
-			w.Patch = patch.PreservePatch(w.template, d.Pod, d.Policy).ForServer(server, w.template)
+			a.patch = patch.PreservePatch(template, d.Pod, d.Policy).ForServer(server, template)
 		}
-		w.Patch = w.Patch.Merge(patch.LegacyForms(w.template, server), w.template)
-		patched = applyPatch(w.Patch, patched)
+		a.patch = a.patch.Merge(patch.LegacyForms(template, server), template)
+		patched = applyPatch(a.patch, patched)
 	}
-	if wp.opts.ToLevel != "" && wp.opts.ToLevel != pss.Privileged && w.OwnedBy == "" {
+	if wp.opts.ToLevel != "" && wp.opts.ToLevel != pss.Privileged && !owned {
 		lp, unfixable := patch.LevelPatchFor(patched, wp.opts.ToLevel, version, server, wp.eval)
 		lp = lp.ForServer(server, patched)
-		w.Unfixable = unfixable
-		w.Patch.Changes = append(w.Patch.Changes, lp.Changes...)
+		a.unfixable = unfixable
+		a.patch.Changes = append(a.patch.Changes, lp.Changes...)
 		patched = applyPatch(lp, patched)
 	}
-	if wp.opts.PinIDs && d.Policy != "" && w.OwnedBy == "" {
+	if wp.opts.PinIDs && d.Policy != "" && !owned {
 		pins := hygiene.Pins(patched, wp.specs[d.Policy])
-		w.Patch.Changes = append(w.Patch.Changes, pins.Changes...)
+		a.patch.Changes = append(a.patch.Changes, pins.Changes...)
 		patched = applyPatch(pins, patched)
 	}
-	w.patched = patched
-	if patched != w.template {
-		pod = psp.AdmissionPod(w.Namespace, patched, wp.accounts[w.Namespace+"/"+w.ServiceAccount])
+	if patched != template {
+		pod = psp.AdmissionPod(namespace, patched, sa)
 	}
 	pod = wp.asTarget(pod)
-	w.LevelAfterPatch = wp.levelOf(pod)
-	if next := pss.NextStricter(w.LevelAfterPatch); next != w.LevelAfterPatch {
-		w.Failures = wp.eval.Failures(api.LevelVersion{Level: next, Version: version}, &pod.ObjectMeta, &pod.Spec)
+	a.after = wp.levelOf(pod)
+	if next := pss.NextStricter(a.after); next != a.after {
+		a.failures = wp.eval.Failures(api.LevelVersion{Level: next, Version: version}, &pod.ObjectMeta, &pod.Spec)
 	}
-	if w.Unfixable == nil {
-		w.Unfixable = []patch.Unfixable{}
+	if a.unfixable == nil {
+		a.unfixable = []patch.Unfixable{}
 	}
 }
 

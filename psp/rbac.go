@@ -352,6 +352,51 @@ func (a *Authorizer) UsablePolicies(user UserInfo, namespace string, all []strin
 	return sortedUnique(usable)
 }
 
+// UseSet is every PSP a user may use in a namespace: all of them, or
+// those named (sorted).
+type UseSet struct {
+	All   bool
+	Names []string
+}
+
+// Allows reports whether the set holds the PSP.
+func (s UseSet) Allows(pspName string) bool {
+	if s.All {
+		return true
+	}
+	i := sort.SearchStrings(s.Names, pspName)
+	return i < len(s.Names) && s.Names[i] == pspName
+}
+
+// Usable is CanUse for every PSP name at once: what RBAC lets the user use
+// in the namespace, whatever PSPs exist.
+func (a *Authorizer) Usable(user UserInfo, namespace string) UseSet {
+	if user.inGroup(SuperuserGroup) {
+		return UseSet{All: true}
+	}
+	all := false
+	names := map[string]bool{}
+	a.visit(user, namespace, func(b *binding) bool {
+		if b.uses.all {
+			all = true
+			return false
+		}
+		for name := range b.uses.names {
+			names[name] = true
+		}
+		return true
+	})
+	if all {
+		return UseSet{All: true}
+	}
+	out := make([]string, 0, len(names))
+	for name := range names {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return UseSet{Names: out}
+}
+
 // Grants explains CanUse: every binding that lets the user use the PSP in
 // the namespace, in the order RBAC visits them (ClusterRoleBindings, then
 // the namespace's RoleBindings, each in input order).

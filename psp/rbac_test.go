@@ -304,6 +304,9 @@ func TestCanUse(t *testing.T) {
 			if got := len(a.Grants(tt.user, tt.namespace, tt.psp)) > 0; got != tt.want {
 				t.Errorf("Grants found a grant: %v, want %v", got, tt.want)
 			}
+			if got := a.Usable(tt.user, tt.namespace).Allows(tt.psp); got != tt.want {
+				t.Errorf("Usable(%s, %s).Allows(%s) = %v, want %v", tt.user.Name, tt.namespace, tt.psp, got, tt.want)
+			}
 		})
 	}
 }
@@ -727,6 +730,9 @@ func TestCanUseOnCorpusRBAC(t *testing.T) {
 			}
 			if can := a.CanUse(tt.user, tt.namespace, tt.psp); can != (len(tt.want) > 0) {
 				t.Errorf("CanUse = %v, but the grants are %q", can, tt.want)
+			}
+			if can := a.Usable(tt.user, tt.namespace).Allows(tt.psp); can != (len(tt.want) > 0) {
+				t.Errorf("Usable.Allows = %v, but the grants are %q", can, tt.want)
 			}
 			if ref := referenceCanUse(f, tt.user, tt.namespace, tt.psp); ref != (len(tt.want) > 0) {
 				t.Errorf("the reference RBAC port says %v", ref)

@@ -23,10 +23,25 @@ func UnifiedDiff(oldName, newName string, old, new []byte) string {
 	ops := lineOps(string(old), string(new))
 	var b strings.Builder
 	fmt.Fprintf(&b, "--- %s\n+++ %s\n", oldName, newName)
+	// The lines before each hunk are counted on from the hunk before, so
+	// that a file with many changes costs its length, not its length
+	// times its hunks.
+	var at position
 	for _, h := range hunks(ops) {
-		writeHunk(&b, ops, h)
+		at = at.advance(ops, h.start)
+		writeHunk(&b, ops, h, at)
 	}
 	return b.String()
+}
+
+// position is how many old and new lines the ops before op hold.
+type position struct{ op, old, new int }
+
+func (p position) advance(ops []lineOp, to int) position {
+	for ; p.op < to; p.op++ {
+		p.old, p.new = countLine(ops[p.op], p.old, p.new)
+	}
+	return p
 }
 
 // lineOp is one line of the diff: ' ' kept, '-' removed, '+' added.
@@ -35,14 +50,17 @@ type lineOp struct {
 	text string // with its newline, if it has one
 }
 
-// lineOps diffs two texts line by line.
+// lineOps diffs two texts line by line: each distinct line stands for
+// one rune, as diffmatchpatch's DiffLinesToRunes makes them (the diff
+// depends only on which lines are equal), and each rune of the result is
+// turned back into its line.
 func lineOps(old, new string) []lineOp {
+	var lines lineTable
+	a, b := lines.runes(old), lines.runes(new)
 	dmp := diffmatchpatch.New()
 	dmp.DiffTimeout = 0 // a minimal diff, the same on every run
-	a, b, lines := dmp.DiffLinesToRunes(old, new)
-	diffs := dmp.DiffCharsToLines(dmp.DiffMainRunes(a, b, false), lines)
 	var ops []lineOp
-	for _, d := range diffs {
+	for _, d := range dmp.DiffMainRunes(a, b, false) {
 		kind := byte(' ')
 		switch d.Type {
 		case diffmatchpatch.DiffDelete:
@@ -50,13 +68,55 @@ func lineOps(old, new string) []lineOp {
 		case diffmatchpatch.DiffInsert:
 			kind = '+'
 		}
-		for _, line := range strings.SplitAfter(d.Text, "\n") {
-			if line != "" {
-				ops = append(ops, lineOp{kind: kind, text: line})
-			}
+		for _, r := range d.Text {
+			ops = append(ops, lineOp{kind: kind, text: lines.line(r)})
 		}
 	}
 	return ops
+}
+
+// lineTable numbers the distinct lines of two texts with runes that are
+// valid (no surrogate halves), so that they survive diffmatchpatch's
+// conversions to strings and back.
+type lineTable struct {
+	index map[string]rune
+	lines []string
+}
+
+const surrogates = 0xd800
+
+func (t *lineTable) runes(text string) []rune {
+	lines := strings.Count(text, "\n") + 1
+	if t.index == nil {
+		t.index = make(map[string]rune, lines)
+	}
+	out := make([]rune, 0, lines)
+	for len(text) > 0 {
+		n := strings.IndexByte(text, '\n') + 1
+		if n == 0 {
+			n = len(text)
+		}
+		line := text[:n]
+		text = text[n:]
+		r, ok := t.index[line]
+		if !ok {
+			r = rune(len(t.lines) + 1)
+			if r >= surrogates {
+				r += 0x800
+			}
+			t.index[line] = r
+			t.lines = append(t.lines, line)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (t *lineTable) line(r rune) string {
+	if r >= surrogates {
+		r -= 0x800
+	}
+	return t.lines[r-1]
 }
 
 // hunk is a range of ops [start, end) written as one @@ block.
@@ -80,11 +140,8 @@ func hunks(ops []lineOp) []hunk {
 	return out
 }
 
-func writeHunk(b *strings.Builder, ops []lineOp, h hunk) {
-	oldBefore, newBefore := 0, 0
-	for _, op := range ops[:h.start] {
-		oldBefore, newBefore = countLine(op, oldBefore, newBefore)
-	}
+func writeHunk(b *strings.Builder, ops []lineOp, h hunk, before position) {
+	oldBefore, newBefore := before.old, before.new
 	oldCount, newCount := 0, 0
 	for _, op := range ops[h.start:h.end] {
 		oldCount, newCount = countLine(op, oldCount, newCount)

@@ -3,11 +3,15 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sergi/go-diff/diffmatchpatch"
 )
 
 func numbered(from, to int) string {
@@ -198,4 +202,60 @@ func exitCode(err error) int {
 		return ee.ExitCode()
 	}
 	return -1
+}
+
+// referenceLineOps is lineOps as diffmatchpatch's own line mode makes it.
+func referenceLineOps(old, new string) []lineOp {
+	dmp := diffmatchpatch.New()
+	dmp.DiffTimeout = 0
+	a, b, lines := dmp.DiffLinesToRunes(old, new)
+	var ops []lineOp
+	for _, d := range dmp.DiffCharsToLines(dmp.DiffMainRunes(a, b, false), lines) {
+		kind := byte(' ')
+		switch d.Type {
+		case diffmatchpatch.DiffDelete:
+			kind = '-'
+		case diffmatchpatch.DiffInsert:
+			kind = '+'
+		}
+		for _, line := range strings.SplitAfter(d.Text, "\n") {
+			if line != "" {
+				ops = append(ops, lineOp{kind: kind, text: line})
+			}
+		}
+	}
+	return ops
+}
+
+// TestLineOpsIsDiffMatchPatchLineMode compares lineOps with
+// diffmatchpatch's line mode on texts made of few distinct lines (so that
+// many alignments are equally short) and on texts with more lines than
+// runes below the surrogates.
+func TestLineOpsIsDiffMatchPatchLineMode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	text := func(n, distinct int) string {
+		var b strings.Builder
+		for range n {
+			fmt.Fprintf(&b, "line %d\n", rng.IntN(distinct))
+		}
+		if rng.IntN(3) == 0 {
+			b.WriteString("no newline")
+		}
+		return b.String()
+	}
+	for i := range 500 {
+		old, new := text(rng.IntN(60), 1+rng.IntN(8)), text(rng.IntN(60), 1+rng.IntN(8))
+		if got, want := lineOps(old, new), referenceLineOps(old, new); !slices.Equal(got, want) {
+			t.Fatalf("case %d: lineOps differs from diffmatchpatch:\n%q\n%q\n got %v\nwant %v", i, old, new, got, want)
+		}
+	}
+	var big strings.Builder
+	for i := range 70000 {
+		fmt.Fprintf(&big, "distinct line %d\n", i)
+	}
+	old := big.String()
+	new := strings.Replace(old, "distinct line 60000\n", "changed\n", 1)
+	if got, want := lineOps(old, new), referenceLineOps(old, new); !slices.Equal(got, want) {
+		t.Fatal("lineOps differs from diffmatchpatch past the surrogates")
+	}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,23 +16,75 @@ import (
 )
 
 // FileChange is a file as it is and as the plan would write it; New nil
-// never happens, Old nil is a new file.
+// never happens, Old nil is a new file. Diff, when set, is its unified diff
+// already made (Diffed), and Old and New are not read.
 type FileChange struct {
 	Path     string
 	Old, New []byte
+	Diff     string
+}
+
+// Diffed returns the change with its diff made and without the contents:
+// what a report of many files needs to keep of each.
+func (c FileChange) Diffed() FileChange {
+	return FileChange{Path: c.Path, Diff: diffOf(c)}
 }
 
 // Plan renders a migration plan. Text and markdown end with the unified
 // diff of every file change; JSON and YAML carry the plan alone.
 func Plan(w io.Writer, f Format, p *plan.Plan, changes []FileChange) error {
 	switch f {
-	case JSON, YAML:
+	case JSON:
+		return planJSON(w, p)
+	case YAML:
 		return writeData(w, f, p)
 	case Markdown:
 		return planMarkdown(w, p, changes)
 	default:
 		return planText(w, p, changes)
 	}
+}
+
+// planJSON writes the plan as writeData does, its workloads one at a time:
+// the JSON of a plan of 100,000 workloads is hundreds of megabytes, which
+// need not be held at once. The rest of the plan is indented whole, with
+// no workload, and the workloads are written where its empty list stands,
+// each indented as json.MarshalIndent indents it at that depth.
+func planJSON(w io.Writer, p *plan.Plan) error {
+	if len(p.Workloads) == 0 {
+		return writeData(w, JSON, p)
+	}
+	shell := *p
+	shell.Workloads = []plan.Workload{}
+	data, err := json.MarshalIndent(&shell, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding JSON: %w", err)
+	}
+	// A top-level key is the only thing on a new line at two spaces: a
+	// line break inside a string is escaped.
+	const empty = "\n  \"workloads\": []"
+	at := bytes.Index(data, []byte(empty))
+	if at < 0 {
+		return writeData(w, JSON, p)
+	}
+	ew := &errWriter{w: w}
+	ew.Write(data[:at+len(empty)-2])
+	ew.Write([]byte("[\n"))
+	for i := range p.Workloads {
+		item, err := json.MarshalIndent(&p.Workloads[i], "    ", "  ")
+		if err != nil {
+			return fmt.Errorf("encoding JSON: %w", err)
+		}
+		if i > 0 {
+			ew.Write([]byte(",\n"))
+		}
+		ew.Write([]byte("    "))
+		ew.Write(item)
+	}
+	ew.Write([]byte("\n  ]"))
+	ew.Write(data[at+len(empty):])
+	ew.Write([]byte("\n"))
+	return ew.err
 }
 
 // Diffs renders only the unified diffs of the file changes.
@@ -44,6 +97,9 @@ func Diffs(w io.Writer, changes []FileChange) error {
 }
 
 func diffOf(c FileChange) string {
+	if c.Diff != "" {
+		return c.Diff
+	}
 	oldName := "a/" + c.Path
 	if c.Old == nil {
 		oldName = "/dev/null"

@@ -83,8 +83,17 @@ func indentOf(line string) int {
 	return len(line) - len(strings.TrimLeft(line, " "))
 }
 
-// encode writes a node as YAML in the given layout.
+// encode writes a node as YAML in the given layout: as yaml.v3's emitter
+// writes it, by quickEncode where it can.
 func encode(node *yaml.Node, l layout) (string, error) {
+	if text, ok := quickEncode(node, l); ok {
+		return text, nil
+	}
+	return emit(node, l)
+}
+
+// emit writes a node as YAML in the given layout with yaml.v3's emitter.
+func emit(node *yaml.Node, l layout) (string, error) {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(l.indent)

@@ -18,6 +18,9 @@ var selectorRE = regexp.MustCompile(`^\[([^=\]]+)=(.*)\]$`)
 type selector struct{ key, value string }
 
 func parseSelector(elem string) (selector, bool) {
+	if !strings.HasPrefix(elem, "[") {
+		return selector{}, false
+	}
 	m := selectorRE.FindStringSubmatch(elem)
 	if m == nil {
 		return selector{}, false
@@ -66,14 +69,13 @@ type frame struct {
 func descend(node *yaml.Node, path []string, create bool) (*yaml.Node, []frame, error) {
 	var frames []frame
 	for i, elem := range path {
-		where := FormatPath(path[:i+1])
 		if node.Kind == yaml.AliasNode {
 			return nil, nil, fmt.Errorf("path %s: goes through an alias, which would edit the anchored node too", FormatPath(path[:i]))
 		}
 		if sel, ok := parseSelector(elem); ok {
 			item, err := listItem(node, sel)
 			if err != nil {
-				return nil, nil, fmt.Errorf("path %s: %w", where, err)
+				return nil, nil, fmt.Errorf("path %s: %w", FormatPath(path[:i+1]), err)
 			}
 			node, frames = item, nil // never prune across a list item
 			continue

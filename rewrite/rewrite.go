@@ -122,14 +122,19 @@ func rewriteDocument(text string, fileWide func() bool, edits []Edit) (string, e
 	if noFinalNewline {
 		ours += "\n" // the encoder ends every document with one
 	}
-	doc, err := parseDocument(ours)
-	if err != nil {
-		return "", err
-	}
 	l := deriveLayout(ours, fileWide)
-	base, err := encode(doc, l)
-	if err != nil {
-		return "", err
+	// A document written as it re-encodes is read without yaml.v3, and is
+	// its own base.
+	doc, canonical := quickParse(ours, l)
+	base := ours
+	if !canonical {
+		var err error
+		if doc, err = parseDocument(ours); err != nil {
+			return "", err
+		}
+		if base, err = encode(doc, l); err != nil {
+			return "", err
+		}
 	}
 	if err := applyEdits(doc, edits); err != nil {
 		return "", err
@@ -141,9 +146,15 @@ func rewriteDocument(text string, fileWide func() bool, edits []Edit) (string, e
 	if theirs == base {
 		return text, nil
 	}
-	merged := merge3(base, ours, theirs)
-	if !sameText(merged, doc) {
-		merged = theirs // the merge misplaced something: keep the edit, lose the original's look
+	// Where the original reads as it re-encodes, the merge is the edited
+	// encoding itself; and a merge that came out as the edited encoding
+	// needs no check, as that is what a failed check falls back to.
+	merged := theirs
+	if ours != base {
+		merged = merge3(base, ours, theirs)
+		if merged != theirs && !sameText(merged, doc) {
+			merged = theirs // the merge misplaced something: keep the edit, lose the original's look
+		}
 	}
 	if noFinalNewline {
 		merged = strings.TrimSuffix(merged, "\n")

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -97,10 +98,25 @@ func floatNode(v float64) (*yaml.Node, error) {
 
 func stringNode(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: s}
-	if yaml.IsYaml1_1NonString(n) {
+	if readsAsNonString(s) {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
+}
+
+// nonStrings remembers readsAsNonString's answers: a YAML 1.1 parse per
+// string is costly, and a plan sets the same few strings again and again.
+var nonStrings sync.Map // string -> bool
+
+// readsAsNonString reports whether a YAML 1.1 reader takes the plain
+// scalar s for another type than a string.
+func readsAsNonString(s string) bool {
+	if v, ok := nonStrings.Load(s); ok {
+		return v.(bool)
+	}
+	nonString := yaml.IsYaml1_1NonString(&yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: s})
+	nonStrings.Store(s, nonString)
+	return nonString
 }
 
 // mapNode builds a block mapping with its keys sorted, since Go maps have

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -82,7 +83,7 @@ func (c *applyLabelsCmd) Run(g *Globals) error {
 	targets, skipped := nslabels.Targets(p)
 	r := labeler.Run(ctx, targets, nslabels.Options{Overwrite: c.Overwrite, Apply: c.Apply, HoldOnWarnings: c.FailOnWarnings})
 	r.Cluster, r.Skipped, r.Incomplete = name, skipped, incomplete
-	if err := report.Labels(g.stdout, g.format(), r); err != nil {
+	if err := g.report(func(w io.Writer) error { return report.Labels(w, g.format(), r) }); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	if err := in.finish(g); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -29,9 +30,24 @@ type Globals struct {
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// progress is the status line of a long run; nil draws nothing.
+	progress *progress
 }
 
 func (g *Globals) format() report.Format { return report.Format(g.Output) }
+
+// report writes a report to standard output through a buffer: a report of
+// a large cluster is many lines, each otherwise a write of its own. It is
+// flushed before anything else is printed.
+func (g *Globals) report(write func(w io.Writer) error) error {
+	g.progress.finish()
+	bw := bufio.NewWriterSize(g.stdout, 64<<10)
+	err := write(bw)
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
 
 type cli struct {
 	Globals

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/transport"
 )
 
 // clusterFlags choose the cluster a command reads when it is given no
@@ -37,6 +38,10 @@ type readFlags struct {
 
 // readRetry is how every cluster read retries; tests shorten the waits.
 var readRetry cluster.Retry
+
+// wrapTransport, when set, wraps the transport of every cluster read:
+// tests count the requests.
+var wrapTransport transport.WrapperFunc
 
 // requestTimeout parses --request-timeout as kubectl does.
 func (f *readFlags) requestTimeout() (time.Duration, error) {
@@ -139,6 +144,9 @@ func (f *clusterFlags) restConfig() (*rest.Config, string, error) {
 	cfg, name, err := loadRESTConfig(f.Kubeconfig, f.Context, "no cluster to read (give manifest paths or --from-snapshot FILE to work without one)")
 	if err != nil {
 		return nil, "", err
+	}
+	if wrapTransport != nil {
+		cfg.Wrap(wrapTransport)
 	}
 	return cfg, name, f.withRequestTimeout(cfg)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/convert"
@@ -52,7 +53,7 @@ func (c *convertCmd) Run(g *Globals) error {
 			result.Warnings = append(result.Warnings, manifest.Problem{Message: w})
 		}
 	}
-	if err := report.Convert(g.stdout, g.format(), result); err != nil {
+	if err := g.report(func(w io.Writer) error { return report.Convert(w, g.format(), result) }); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	printProblems(g, problems, load.Warnings)
@@ -66,6 +67,7 @@ func (c *convertCmd) Run(g *Globals) error {
 // printProblems lists input problems on stderr, where they do not mix with
 // output meant for machines.
 func printProblems(g *Globals, problems, warnings []error) {
+	g.progress.finish()
 	for _, err := range problems {
 		fmt.Fprintf(g.stderr, "error: %v\n", err)
 	}

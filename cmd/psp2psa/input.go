@@ -29,8 +29,15 @@ type inputs struct {
 // readInputs reads the paths and sorts what they hold into PSPs and the
 // inventory. Problems are collected, not fatal: the rest is still planned.
 func readInputs(g *Globals, paths []string, namespace string) *inputs {
-	docs, readErrs := manifest.Read(paths, g.stdin)
-	in := inputsOf(docs, readErrs, namespace)
+	// Each object is decoded as soon as its file is read, and only what a
+	// plan reads of it is kept.
+	dec := inventory.NewDecoder(inventoryOptions(namespace))
+	g.progress.begin("reading", "objects", 0)
+	docs, readErrs := manifest.ReadWith(paths, g.stdin, manifest.ReadOptions{Each: func(d *manifest.Document) {
+		dec.Decode(d)
+		g.progress.add()
+	}})
+	in := inputsWith(dec, docs, readErrs)
 	in.warnings = append(in.warnings, emptyInputs(paths, docs, readErrs)...)
 	return in
 }
@@ -39,8 +46,19 @@ func readInputs(g *Globals, paths []string, namespace string) *inputs {
 // inventory. What a snapshot among them records about its read (what it
 // could not see, its warnings) comes with them: the inventory has it.
 func inputsOf(docs []manifest.Document, readErrs []error, namespace string) *inputs {
+	return inputsWith(inventory.NewDecoder(inventoryOptions(namespace)), docs, readErrs)
+}
+
+// inventoryOptions keep of each object what a plan reads: of a pod
+// template its security view, and of the JSON nothing (only where each
+// object was read, to rewrite it there).
+func inventoryOptions(namespace string) inventory.Options {
+	return inventory.Options{DefaultNamespace: namespace, SecurityViews: true, DropJSON: true}
+}
+
+func inputsWith(dec *inventory.Decoder, docs []manifest.Document, readErrs []error) *inputs {
 	load := psp.FromDocuments(docs)
-	inv, invErrs := inventory.FromDocuments(docs, namespace)
+	inv, invErrs := dec.Inventory(docs)
 	in := &inputs{
 		docs:     docs,
 		plan:     plan.Input{Policies: load.Policies, Inventory: inv},

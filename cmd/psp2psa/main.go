@@ -16,5 +16,10 @@ func main() {
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
 	programName = nameFor(os.Args[0])
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	stopProfiles := startProfiles(os.Stderr)
+	stopTuning := tuneGC()
+	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stopTuning()
+	stopProfiles()
+	os.Exit(code)
 }

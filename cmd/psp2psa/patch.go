@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -27,11 +28,17 @@ func (c *patchCmd) Run(g *Globals) error {
 	if err := refuseOutputInInputs("--output-dir", c.OutputDir, c.Paths); err != nil {
 		return err
 	}
+	g.progress = startProgress(g.stderr)
+	defer g.progress.finish()
 	in := readInputs(g, c.Paths, c.Namespace)
 	if opts.Target, opts.Version, err = g.versions(in.serverVersion, in.versionFrom); err != nil {
 		return err
 	}
+	g.progress.begin("planning", "workloads", len(in.plan.Inventory.Workloads))
+	opts.Planned = g.progress.add
 	p := plan.Build(in.plan, opts)
+	in.plan.Inventory = nil // the plan holds what it needs of it
+	g.progress.begin("rewriting", "files", 0)
 	files, err := artifacts.Copies(p, in.docs, c.OutputDir, os.ReadFile)
 	if err != nil {
 		return usageError(err)
@@ -39,7 +46,7 @@ func (c *patchCmd) Run(g *Globals) error {
 	if err := writeFiles(files); err != nil {
 		return err
 	}
-	if err := report.Patches(g.stdout, g.format(), p, filepath.Clean(c.OutputDir)); err != nil {
+	if err := g.report(func(w io.Writer) error { return report.Patches(w, g.format(), p, filepath.Clean(c.OutputDir)) }); err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	return in.finish(g)

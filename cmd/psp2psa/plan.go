@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"sync"
+	"sync/atomic"
 
 	"github.com/psp2psa/psp2psa/artifacts"
 	"github.com/psp2psa/psp2psa/fsutil"
@@ -104,6 +107,8 @@ func (c *planCmd) Run(g *Globals) error {
 			return err
 		}
 	}
+	g.progress = startProgress(g.stderr)
+	defer g.progress.finish()
 	in, err := loadInputs(g, paths, c.Namespace, &c.clusterFlags)
 	if err != nil {
 		return err
@@ -111,53 +116,95 @@ func (c *planCmd) Run(g *Globals) error {
 	if opts.Target, opts.Version, err = g.versions(in.serverVersion, in.versionFrom); err != nil {
 		return err
 	}
+	g.progress.begin("planning", "workloads", len(in.plan.Inventory.Workloads))
+	opts.Planned = g.progress.add
 	p := plan.Build(in.plan, opts)
+	in.plan.Inventory = nil // the plan holds what it needs of it
 	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
-	files, err := c.files(g, p, in)
+	ch, err := c.changes(g, p, in)
 	if err != nil {
 		return err
 	}
-	if err := c.render(g, p, files); err != nil {
+	if err := c.render(g, p, ch.shown); err != nil {
 		return err
 	}
 	if c.WriteDir != "" || c.InPlace {
-		if err := writeFiles(files); err != nil {
+		if err := writeFiles(ch.written); err != nil {
 			return err
 		}
 	}
 	return in.finish(g)
 }
 
-// files are the changes the plan makes: the write-dir's files, or else the
-// input manifests rewritten (shown as diffs, written with --in-place).
-func (c *planCmd) files(g *Globals, p *plan.Plan, in *inputs) ([]artifacts.File, error) {
+// planChanges are the files a plan changes, as far as they are shown (a
+// diff each) and written (their new contents).
+type planChanges struct {
+	shown   []report.FileChange
+	written []artifacts.File
+}
+
+// changes are the files the plan changes: the write-dir's files, or else
+// the input manifests rewritten (shown as diffs, written with --in-place).
+// Of a rewritten manifest only its diff is kept, and its new contents when
+// they are to be written; machine-readable output shows no diffs, so
+// without --in-place the manifests are not rewritten for it at all.
+func (c *planCmd) changes(g *Globals, p *plan.Plan, in *inputs) (planChanges, error) {
 	if c.WriteDir != "" {
-		return c.writeDirFiles(p, in)
+		files, err := c.writeDirFiles(p, in)
+		return planChanges{shown: fileChanges(files), written: files}, err
 	}
-	if len(c.Paths) == 0 {
+	showDiffs := c.DiffOnly || (g.format() != report.JSON && g.format() != report.YAML)
+	if len(c.Paths) == 0 || (!showDiffs && !c.InPlace) {
 		// A cluster or a snapshot: there are no manifests to show diffs of.
-		return nil, nil
+		return planChanges{}, nil
 	}
-	files, err := artifacts.Rewrites(p, in.docs, true, os.ReadFile)
+	type rewritten struct {
+		shown   report.FileChange
+		written artifacts.File
+	}
+	g.progress.begin("rewriting", "files", 0)
+	files, err := artifacts.RewritesEach(p, in.docs, true, os.ReadFile, func(f artifacts.File) (rewritten, error) {
+		g.progress.add()
+		var r rewritten
+		if !f.Changed() {
+			return r, nil
+		}
+		if showDiffs {
+			r.shown = report.FileChange{Path: f.Path, Old: f.Old, New: f.New}.Diffed()
+		}
+		if c.InPlace {
+			r.written = artifacts.File{Path: f.Path, New: f.New}
+		}
+		return r, nil
+	})
 	if err != nil && c.InPlace {
-		return nil, rewriteError(err)
+		return planChanges{}, rewriteError(err)
 	}
 	if err != nil {
 		// Diffs are a courtesy when nothing is written (stdin input, say).
+		g.progress.finish()
 		fmt.Fprintf(g.stderr, "warning: no diffs: %v\n", err)
-		return nil, nil
+		return planChanges{}, nil
 	}
-	return files, nil
+	var out planChanges
+	for _, f := range files {
+		if f.shown.Path != "" {
+			out.shown = append(out.shown, f.shown)
+		}
+		if f.written.Path != "" {
+			out.written = append(out.written, f.written)
+		}
+	}
+	return out, nil
 }
 
-func (c *planCmd) render(g *Globals, p *plan.Plan, files []artifacts.File) error {
-	changes := fileChanges(files)
-	var err error
-	if c.DiffOnly {
-		err = report.Diffs(g.stdout, changes)
-	} else {
-		err = report.Plan(g.stdout, g.format(), p, changes)
-	}
+func (c *planCmd) render(g *Globals, p *plan.Plan, changes []report.FileChange) error {
+	err := g.report(func(w io.Writer) error {
+		if c.DiffOnly {
+			return report.Diffs(w, changes)
+		}
+		return report.Plan(w, g.format(), p, changes)
+	})
 	if err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
@@ -175,17 +222,43 @@ func fileChanges(files []artifacts.File) []report.FileChange {
 }
 
 // writeFiles writes each changed file atomically, creating directories.
+// Each write waits for the disk (fsync), so several go at once; after a
+// failure no more are started, and the error is the first in path order.
 func writeFiles(files []artifacts.File) error {
-	for _, f := range files {
-		if !f.Changed() {
-			continue
+	errs := make([]error, len(files))
+	var failed atomic.Bool
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(writers, len(files)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(files) && !failed.Load(); i = int(next.Add(1)) - 1 {
+				if errs[i] = writeFile(files[i]); errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
-		if err := os.MkdirAll(dirOf(f.Path), 0o755); err != nil {
-			return fmt.Errorf("creating the directory of %s: %w", f.Path, err)
-		}
-		if err := fsutil.WriteFileAtomic(f.Path, f.New, 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", f.Path, err)
-		}
+	}
+	return nil
+}
+
+// writers is how many files are written at once.
+const writers = 8
+
+func writeFile(f artifacts.File) error {
+	if !f.Changed() {
+		return nil
+	}
+	if err := os.MkdirAll(dirOf(f.Path), 0o755); err != nil {
+		return fmt.Errorf("creating the directory of %s: %w", f.Path, err)
+	}
+	if err := fsutil.WriteFileAtomic(f.Path, f.New, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", f.Path, err)
 	}
 	return nil
 }

@@ -106,3 +106,36 @@ func TestLabelGuardFile(t *testing.T) {
 		t.Error("a guard for a 1.29 target, which serves no ValidatingAdmissionPolicy")
 	}
 }
+
+// TestReviewCountsThePoliciesWrittenForGaps: the policies plan --write-dir
+// writes, given back to review beside the manifests, keep what they keep:
+// in shop only the profile lists stay lost. (The CLI reads input keeping
+// only what plans need; the policies must survive that.)
+func TestReviewCountsThePoliciesWrittenForGaps(t *testing.T) {
+	out := t.TempDir()
+	if r := runCLI(t, "", "plan", "--write-dir", out, demo); r.code != exitOK {
+		t.Fatalf("plan --write-dir: exit %d: %s", r.code, r.stderr)
+	}
+	lost := func(paths ...string) string {
+		r := runCLI(t, "", append([]string{"review", "-o", "json"}, paths...)...)
+		var got struct {
+			Findings []struct{ Rule, Namespace, Message string }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("review -o json: exit %d, %v: %s", r.code, err, r.stderr)
+		}
+		for _, f := range got.Findings {
+			if f.Rule == "restriction-lost" && f.Namespace == "shop" {
+				return f.Message
+			}
+		}
+		return ""
+	}
+	if before := lost(demo); !strings.Contains(before, "fsGroup") {
+		t.Fatalf("without the policies, shop loses %q", before)
+	}
+	after := lost(demo, filepath.Join(out, "validating-admission-policies.yaml"))
+	if strings.Contains(after, "fsGroup") || !strings.Contains(after, "seccomp allowedProfileNames") {
+		t.Errorf("with the policies, shop loses %q; want only the profile lists", after)
+	}
+}

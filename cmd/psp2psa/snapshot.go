@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"time"
 
@@ -23,17 +22,14 @@ func (c *snapshotCmd) Run(g *Globals) error {
 		return err
 	}
 	s := &cluster.Snapshot{Result: read.Result, Cluster: read.name, Namespace: read.namespace, Taken: time.Now()}
-	// Pod specs can carry credentials in plain environment variables,
-	// hence a private file.
-	var buf bytes.Buffer
-	if err := s.Write(&buf); err != nil {
-		return fmt.Errorf("writing the snapshot: %w", err)
-	}
+	// The snapshot is written as it is encoded, never held whole besides
+	// what was read. Pod specs can carry credentials in plain environment
+	// variables, hence a private file.
 	if c.File == "" {
-		if _, err := g.stdout.Write(buf.Bytes()); err != nil {
+		if err := s.Write(g.stdout); err != nil {
 			return fmt.Errorf("writing the snapshot: %w", err)
 		}
-	} else if err := fsutil.WriteFileAtomic(c.File, buf.Bytes(), 0o600); err != nil {
+	} else if err := fsutil.WriteAtomic(c.File, 0o600, s.Write); err != nil {
 		return fmt.Errorf("writing the snapshot: %w", err)
 	}
 	printClusterRead(g, read)
