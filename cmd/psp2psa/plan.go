@@ -109,18 +109,11 @@ func (c *planCmd) Run(g *Globals) error {
 	}
 	g.progress = startProgress(g.stderr)
 	defer g.progress.finish()
-	in, err := loadInputs(g, paths, c.Namespace, &c.clusterFlags)
+	p, in, err := loadAndPlan(g, paths, c.Namespace, &c.clusterFlags, opts)
 	if err != nil {
 		return err
 	}
-	if opts.Target, opts.Version, err = g.versions(in.serverVersion, in.versionFrom); err != nil {
-		return err
-	}
-	g.progress.begin("planning", "workloads", len(in.plan.Inventory.Workloads))
-	opts.Planned = g.progress.add
-	p := plan.Build(in.plan, opts)
 	in.plan.Inventory = nil // the plan holds what it needs of it
-	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
 	ch, err := c.changes(g, p, in)
 	if err != nil {
 		return err
@@ -303,4 +296,22 @@ func rewriteError(err error) error {
 		return usageError(err)
 	}
 	return err
+}
+
+// loadAndPlan reads the paths (or the cluster) and plans them for the
+// server the input or the flags name, with what the input said wrong on
+// the plan.
+func loadAndPlan(g *Globals, paths []string, namespace string, f *clusterFlags, opts plan.Options) (*plan.Plan, *inputs, error) {
+	in, err := loadInputs(g, paths, namespace, f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opts.Target, opts.Version, err = g.versions(in.serverVersion, in.versionFrom); err != nil {
+		return nil, nil, err
+	}
+	g.progress.begin("planning", "workloads", len(in.plan.Inventory.Workloads))
+	opts.Planned = g.progress.add
+	p := plan.Build(in.plan, opts)
+	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
+	return p, in, nil
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/psp2psa/psp2psa/apiserver"
 	"github.com/psp2psa/psp2psa/artifacts"
-	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/report"
 	"github.com/psp2psa/psp2psa/review"
 )
@@ -38,15 +37,12 @@ func (c *reviewCmd) Run(g *Globals) error {
 			return err
 		}
 	}
-	in, err := loadInputs(g, paths, c.Namespace, &c.clusterFlags)
+	g.progress = startProgress(g.stderr)
+	defer g.progress.finish()
+	p, in, err := loadAndPlan(g, paths, c.Namespace, &c.clusterFlags, opts)
 	if err != nil {
 		return err
 	}
-	if opts.Target, opts.Version, err = g.versions(in.serverVersion, in.versionFrom); err != nil {
-		return err
-	}
-	p := plan.Build(in.plan, opts)
-	p.Skipped, p.Problems, p.Warnings = in.skipped, problemsOf(in.problems), problemsOf(in.warnings)
 	r := review.Build(review.Input{
 		Plan: p, Policies: in.plan.Policies, Inventory: in.plan.Inventory, Documents: in.docs, Read: readKind(paths, in),
 	}, review.Options{FailOn: failOn})
