@@ -20,7 +20,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -384,8 +383,6 @@ func names(pods []*corev1.Pod) []string {
 	return out
 }
 
-var pspGVR = schema.GroupVersionResource{Group: "policy", Version: "v1beta1", Resource: "podsecuritypolicies"}
-
 // On 1.24 PodSecurityPolicy still admits pods and Pod Security admission
 // is beta: this is the cluster a migration labels before it upgrades.
 // Labels pinned to v1.37 are evaluated there at the newest 1.24 knows.
@@ -442,8 +439,10 @@ func createPrivilegedPSP(t *testing.T, c *testcluster.Cluster) {
 			"runAsUser": anyRule, "seLinux": anyRule, "supplementalGroups": anyRule, "fsGroup": anyRule,
 		},
 	}}
-	if _, err := dc.Resource(pspGVR).Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
+	if _, err := dc.Resource(testcluster.PSPResource).Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create PodSecurityPolicy: %v", err)
 	}
-	t.Cleanup(func() { _ = dc.Resource(pspGVR).Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = dc.Resource(testcluster.PSPResource).Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
 }

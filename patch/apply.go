@@ -121,7 +121,7 @@ func (p Patch) Apply(template *corev1.PodTemplateSpec) (*corev1.PodTemplateSpec,
 func mustApply(p Patch, template *corev1.PodTemplateSpec) *corev1.PodTemplateSpec {
 	out, err := p.Apply(template)
 	if err != nil {
-		panic("convert: a generated patch does not apply: " + err.Error())
+		panic("patch: a generated patch does not apply: " + err.Error())
 	}
 	return out
 }

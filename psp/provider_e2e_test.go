@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psp2psa/psp2psa/internal/testcluster"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
@@ -18,13 +19,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-
-	"github.com/psp2psa/psp2psa/internal/testcluster"
 )
 
 // TestAdmitAgreesWithAPIServer is the differential test: every case of the
@@ -125,8 +123,6 @@ var admitCaseTables = []struct {
 	{"runtimeClass", runtimeClassCases},
 	{"sysctls", sysctlsCases},
 }
-
-var pspGVR = schema.GroupVersionResource{Group: "policy", Version: "v1beta1", Resource: "podsecuritypolicies"}
 
 // limitedUser is the user of testcluster's "limited" credentials.
 const limitedUser = "psp2psa-limited"
@@ -274,14 +270,14 @@ func (s *apiServer) storePolicy(t *testing.T, policy *PodSecurityPolicy) error {
 	if err := obj.UnmarshalJSON(raw); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.dynamic.Resource(pspGVR).Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
+	if _, err := s.dynamic.Resource(testcluster.PSPResource).Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
 		if apierrors.IsInvalid(err) {
 			return err
 		}
 		t.Fatalf("create PSP: %v", err)
 	}
 	t.Cleanup(func() {
-		_ = s.dynamic.Resource(pspGVR).Delete(context.Background(), policy.Name, metav1.DeleteOptions{})
+		_ = s.dynamic.Resource(testcluster.PSPResource).Delete(context.Background(), policy.Name, metav1.DeleteOptions{})
 	})
 	return nil
 }

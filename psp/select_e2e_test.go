@@ -578,7 +578,7 @@ type selectModel struct {
 func (cl *selectCluster) model(t *testing.T) selectModel {
 	t.Helper()
 	ctx, opts := context.Background(), metav1.ListOptions{}
-	list, err := cl.dynamic.Resource(pspGVR).List(ctx, opts)
+	list, err := cl.dynamic.Resource(testcluster.PSPResource).List(ctx, opts)
 	if err != nil {
 		t.Fatalf("list PSPs: %v", err)
 	}

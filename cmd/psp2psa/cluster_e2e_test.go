@@ -206,41 +206,11 @@ func admittedPod(t *testing.T, c *testcluster.Cluster, admin kubernetes.Interfac
 			"volumes":            []any{"projected", "emptyDir"},
 		},
 	}}
-	gvr := schema.GroupVersionResource{Group: "policy", Version: "v1beta1", Resource: "podsecuritypolicies"}
-	must(t, "create PSP", func() error { _, err := dyn.Resource(gvr).Create(ctx, psp, metav1.CreateOptions{}); return err })
-	ns := testcluster.UniqueName("cli")
-	must(t, "create namespace", func() error {
-		_, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	must(t, "create PSP", func() error {
+		_, err := dyn.Resource(testcluster.PSPResource).Create(ctx, psp, metav1.CreateOptions{})
 		return err
 	})
-	must(t, "create service account", func() error {
-		_, err := admin.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
-		return err
-	})
-	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "psp"}, Rules: []rbacv1.PolicyRule{
-		{APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, Verbs: []string{"use"}, ResourceNames: []string{pspName}},
-		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create"}},
-	}}
-	must(t, "create Role", func() error { _, err := admin.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); return err })
-	binding := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "psp"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "psp"},
-		Subjects: []rbacv1.Subject{
-			{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "psp2psa-limited"},
-			{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "system:serviceaccounts:" + ns},
-		},
-	}
-	must(t, "create RoleBinding", func() error {
-		_, err := admin.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{})
-		return err
-	})
-	waitAllowed(t, admin, "psp2psa-limited", authorizationv1.ResourceAttributes{Namespace: ns, Verb: "use", Group: "policy", Resource: "podsecuritypolicies", Name: pspName})
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}}}
-	limited := kubernetes.NewForConfigOrDie(c.LimitedConfig())
-	got, err := limited.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{})
-	if err != nil || got.Annotations["kubernetes.io/psp"] != pspName {
-		t.Fatalf("create pod as the limited user: %v (annotations %v)", err, got.GetAnnotations())
-	}
+	ns := namespaceWithPSPPod(t, c, admin, "cli", pspName, true)
 	dep := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "api"},
 		"spec": map[string]any{
@@ -260,8 +230,17 @@ func admittedPod(t *testing.T, c *testcluster.Cluster, admin kubernetes.Interfac
 // the PSP, not the service accounts, and has the user create pod "web".
 func creatorOnlyPod(t *testing.T, c *testcluster.Cluster, admin kubernetes.Interface, pspName string) string {
 	t.Helper()
+	return namespaceWithPSPPod(t, c, admin, "creator", pspName, false)
+}
+
+// namespaceWithPSPPod makes a namespace (named from prefix) with a default
+// service account, where the limited user (and with serviceAccounts the
+// namespace's service accounts) may use the PSP and the user may create
+// pods, and has the user create pod "web", which the PSP must admit.
+func namespaceWithPSPPod(t *testing.T, c *testcluster.Cluster, admin kubernetes.Interface, prefix, pspName string, serviceAccounts bool) string {
+	t.Helper()
 	ctx := context.Background()
-	ns := testcluster.UniqueName("creator")
+	ns := testcluster.UniqueName(prefix)
 	must(t, "create namespace", func() error {
 		_, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 		return err
@@ -275,10 +254,14 @@ func creatorOnlyPod(t *testing.T, c *testcluster.Cluster, admin kubernetes.Inter
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create"}},
 	}}
 	must(t, "create Role", func() error { _, err := admin.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); return err })
+	subjects := []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "psp2psa-limited"}}
+	if serviceAccounts {
+		subjects = append(subjects, rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: rbacv1.GroupKind, Name: "system:serviceaccounts:" + ns})
+	}
 	binding := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "psp"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "psp"},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "psp2psa-limited"}},
+		Subjects:   subjects,
 	}
 	must(t, "create RoleBinding", func() error {
 		_, err := admin.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{})

@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -89,9 +88,8 @@ func TestKubectlPluginReviewCLIV124(t *testing.T) {
 			"volumes": []any{"projected", "emptyDir", "configMap", "secret"},
 		},
 	}}
-	gvr := schema.GroupVersionResource{Group: "policy", Version: "v1beta1", Resource: "podsecuritypolicies"}
 	must(t, "create PSP", func() error {
-		_, err := dynamic.NewForConfigOrDie(cfg).Resource(gvr).Create(ctx, psp, metav1.CreateOptions{})
+		_, err := dynamic.NewForConfigOrDie(cfg).Resource(testcluster.PSPResource).Create(ctx, psp, metav1.CreateOptions{})
 		return err
 	})
 	must(t, "create namespace", func() error {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psp2psa/psp2psa/internal/testcluster"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -15,20 +16,16 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
-
-	"github.com/psp2psa/psp2psa/internal/testcluster"
 )
 
-// pspGVR is addressed dynamically because k8s.io/api v0.37 no longer has the
+// testcluster.PSPResource is addressed dynamically because k8s.io/api v0.37 no longer has the
 // policy/v1beta1 PodSecurityPolicy types.
-var pspGVR = schema.GroupVersionResource{Group: "policy", Version: "v1beta1", Resource: "podsecuritypolicies"}
 
 const pspFSGroup = 2000
 
@@ -150,7 +147,7 @@ func TestPodSecurityAdmissionV129(t *testing.T) {
 	if _, err := admin.CoreV1().Pods(ns).Create(ctx, restrictedPod("ok"), metav1.CreateOptions{}); err != nil {
 		t.Errorf("restricted-compliant pod rejected: %v", err)
 	}
-	_, err = dynamic.NewForConfigOrDie(c.AdminConfig()).Resource(pspGVR).List(ctx, metav1.ListOptions{})
+	_, err = dynamic.NewForConfigOrDie(c.AdminConfig()).Resource(testcluster.PSPResource).List(ctx, metav1.ListOptions{})
 	if !apierrors.IsNotFound(err) {
 		t.Errorf("listing PodSecurityPolicies: want NotFound (the API was removed in 1.25), got %v", err)
 	}
@@ -263,11 +260,11 @@ func createPSP(t *testing.T, dc dynamic.Interface, name string) {
 			"volumes": []any{"configMap", "secret", "emptyDir", "projected", "downwardAPI"},
 		},
 	}}
-	if _, err := dc.Resource(pspGVR).Create(context.Background(), psp, metav1.CreateOptions{}); err != nil {
+	if _, err := dc.Resource(testcluster.PSPResource).Create(context.Background(), psp, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create PodSecurityPolicy: %v", err)
 	}
 	t.Cleanup(func() {
-		_ = dc.Resource(pspGVR).Delete(context.Background(), name, metav1.DeleteOptions{})
+		_ = dc.Resource(testcluster.PSPResource).Delete(context.Background(), name, metav1.DeleteOptions{})
 	})
 }
 
