@@ -69,10 +69,15 @@ func (c *applyLabelsCmd) Run(g *Globals) error {
 		if err != nil {
 			return fmt.Errorf("reading the version of the cluster %s: %w", name, err)
 		}
+		planned := opts
 		if opts.Target, opts.Version, err = g.versions(detected, apiserver.FromCluster); err != nil {
 			return err
 		}
-		p = plan.Build(in.plan, opts)
+		if opts.Target.Version != planned.Target.Version || opts.Version != planned.Version {
+			p = plan.Build(in.plan, opts)
+		} else {
+			p.Target = opts.Target // the same plan; only where its version came from differs
+		}
 	}
 	labeler, err := nslabels.NewLabeler(cfg)
 	if err != nil {
