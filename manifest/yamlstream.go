@@ -268,7 +268,9 @@ const yamlBatch = 256
 // order, so the output does not depend on scheduling.
 func (r *reader) readYAMLStream(file string, in *bufio.Reader) {
 	split := newYAMLSplitter(in)
-	batch := make([]yamlChunk, 0, yamlBatch)
+	// Most files hold a few documents: the batch grows to yamlBatch only
+	// in a long stream.
+	var batch []yamlChunk
 	for {
 		c, err := split.next()
 		if err != nil {
@@ -336,13 +338,16 @@ func (r *reader) addYAMLChunk(file string, c yamlChunk) {
 // yamlToJSON converts like kubectl does (sigs.k8s.io/yaml), refusing
 // duplicate keys as the apiserver's strict field validation does, and
 // turns a parser panic into an error: malformed input must never crash
-// the tool.
+// the tool. An ordinary document takes the short way to the same JSON.
 func yamlToJSON(data []byte) (js []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("YAML parser failed: %v", p)
 		}
 	}()
+	if js, ok := ordinaryYAMLToJSON(data); ok {
+		return js, nil
+	}
 	return yaml.YAMLToJSONStrict(data)
 }
 

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/psp2psa/psp2psa/internal/parallel"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
@@ -78,28 +79,38 @@ func planNamespaces(p *Plan, inv *inventory.Inventory, wp *workloadPlanner, opts
 	for i := range p.Policies {
 		names = append(names, p.Policies[i].Name)
 	}
-	var out []Namespace
-	var missing []Incomplete
-	for _, name := range inv.NamespaceNames() {
+	// Namespaces are planned on all processors, each into its own place,
+	// and their missing pieces gathered in namespace order.
+	nsNames := inv.NamespaceNames()
+	if len(nsNames) == 0 {
+		return nil, nil
+	}
+	out := make([]Namespace, len(nsNames))
+	own := make([][]Incomplete, len(nsNames))
+	parallel.For(len(nsNames), func(i int) {
+		name := nsNames[i]
 		ns := Namespace{Name: name, Current: current[name], System: IsSystem(name)}
 		if ns.Current == nil {
 			ns.Current = map[string]string{}
 		}
 		ns.Policies = usablePolicies(wp.auth, name, accounts[name], byNS[name], names)
 		ns.PSPLevel = loosestLevel(p, ns.Policies)
-		own := wp.complete.missingRolesIn(name, byNS[name])
+		own[i] = wp.complete.missingRolesIn(name, byNS[name])
 		if m := noUseGrant(&ns, byNS[name], wp.complete); m != nil {
-			own = append([]Incomplete{*m}, own...)
+			own[i] = append([]Incomplete{*m}, own[i]...)
 		}
-		ns.Incomplete = wp.complete.namespaceReasons(own, byNS[name])
+		ns.Incomplete = wp.complete.namespaceReasons(own[i], byNS[name])
 		planLevels(&ns, byNS[name], opts)
 		ns.Labels = proposedLabels(&ns, opts)
 		ns.Rollout = rollout(&ns, opts)
 		ns.Tightening = tightening(p, &ns)
 		ns.Loosening = loosening(p, &ns)
 		ns.Notes = append(ns.Notes, mixedPolicies(byNS[name])...)
-		out = append(out, ns)
-		missing = append(missing, own...)
+		out[i] = ns
+	})
+	var missing []Incomplete
+	for i, name := range nsNames {
+		missing = append(missing, own[i]...)
 		for _, w := range byNS[name] {
 			missing = append(missing, w.missing...)
 		}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/psp2psa/psp2psa/apiserver"
+	"github.com/psp2psa/psp2psa/internal/parallel"
 	"github.com/psp2psa/psp2psa/patch"
 	"github.com/psp2psa/psp2psa/plan"
 	"github.com/psp2psa/psp2psa/pss"
@@ -282,10 +283,15 @@ func textWorkloads(ew *errWriter, p *plan.Plan) {
 			w.LevelBeforePatch, w.LevelAfterPatch, unfixableChecks(w.Unfixable))
 	}
 	ew.flush(tw)
-	for i := range p.Workloads {
-		textWorkloadDetail(ew, &p.Workloads[i])
-	}
+	// The details are made on all processors and written in order.
+	parallel.Ordered(len(p.Workloads), detailChunk, func(i int) string {
+		return textWorkloadDetail(&p.Workloads[i])
+	}, func(detail string) { ew.printf("%s", detail) })
 }
+
+// detailChunk is how many workloads' details are made at a time: enough
+// to keep every processor busy, few enough not to hold the whole text.
+const detailChunk = 4096
 
 func admittedText(w *plan.Workload) string {
 	switch {
@@ -312,15 +318,19 @@ func unfixableChecks(u []patch.Unfixable) string {
 	return strings.Join(checks, ",")
 }
 
-func textWorkloadDetail(ew *errWriter, w *plan.Workload) {
+// textWorkloadDetail is a workload's paragraph below the table; empty
+// when the table row says it all.
+func textWorkloadDetail(w *plan.Workload) string {
 	own := ownReasons(w)
 	if len(w.Patch.Changes)+len(w.Unfixable)+len(w.Rejections)+len(w.Notes)+len(own) == 0 && (w.AnnotationAgrees == nil || *w.AnnotationAgrees) {
-		return
+		return ""
 	}
-	ew.printf("\n  %s (%s)\n", w.Ref(), w.Source.String())
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n  %s (%s)\n", w.Ref(), w.Source.String())
 	for _, line := range workloadDetail(w) {
-		ew.printf("%s", wrap("    ", "      ", line))
+		b.WriteString(wrap("    ", "      ", line))
 	}
+	return b.String()
 }
 
 // workloadDetail is what the plan says of a workload beyond its table

@@ -30,3 +30,18 @@ func For(n int, f func(i int)) {
 	}
 	wg.Wait()
 }
+
+// Ordered computes f(0), ..., f(n-1) on all processors, chunk of them at
+// a time, and hands each result to emit in index order, on the calling
+// goroutine: output made in parallel, written in sequence, never held
+// whole.
+func Ordered[T any](n, chunk int, f func(i int) T, emit func(T)) {
+	results := make([]T, min(n, chunk))
+	for start := 0; start < n; start += chunk {
+		part := results[:min(chunk, n-start)]
+		For(len(part), func(i int) { part[i] = f(start + i) })
+		for _, r := range part {
+			emit(r)
+		}
+	}
+}
