@@ -45,16 +45,17 @@ type yamlChunk struct {
 // the first document rather than closing an empty one, so a licence
 // header does not shift the document indexes.
 type yamlSplitter struct {
-	in        *bufio.Reader
-	line      int   // lines read so far
-	offset    int64 // bytes of those lines
-	lineStart int64 // offset of the line being added
-	nextIndex int
-	cur       yamlChunk
-	hasMarker bool // cur began with its own "---"
-	lineBuf   []byte
-	pending   [][]byte // YAML lines read but not yet added
-	done      bool     // the input is exhausted
+	in          *bufio.Reader
+	line        int   // lines read so far
+	offset      int64 // bytes of those lines
+	lineStart   int64 // offset of the line being added
+	nextIndex   int
+	cur         yamlChunk
+	hasMarker   bool // cur began with its own "---"
+	lineBuf     []byte
+	pending     [][]byte // YAML lines read, added up to nextPending
+	nextPending int
+	done        bool // the input is exhausted
 	// offsetsOnly leaves the chunks' data empty: where the documents lie
 	// is all Spans needs.
 	offsetsOnly bool
@@ -68,7 +69,7 @@ func newYAMLSplitter(in *bufio.Reader) *yamlSplitter {
 // chunk owns its data.
 func (s *yamlSplitter) next() (yamlChunk, error) {
 	for {
-		if len(s.pending) == 0 {
+		if s.nextPending == len(s.pending) {
 			if s.done {
 				if s.cur.size > 0 {
 					s.lineStart = s.offset
@@ -81,8 +82,8 @@ func (s *yamlSplitter) next() (yamlChunk, error) {
 			}
 			continue
 		}
-		line := s.pending[0]
-		s.pending = s.pending[1:]
+		line := s.pending[s.nextPending]
+		s.nextPending++
 		s.line++
 		s.lineStart = s.offset
 		s.offset += int64(len(line))
@@ -102,6 +103,8 @@ func (s *yamlSplitter) readLines() error {
 		return err
 	}
 	s.done = err != nil
+	// Every queued line was added: the queue starts over, in its array.
+	s.pending, s.nextPending = s.pending[:0], 0
 	for len(line) > 0 {
 		n := lineLength(line)
 		s.pending = append(s.pending, line[:n])

@@ -20,11 +20,12 @@ type layout struct {
 // A document without block lists takes the list style of the whole file,
 // so a list the edit adds looks like the lists of the other documents.
 func deriveLayout(text string, fileWide func() bool) layout {
-	wide, found := listsIndented(text)
+	lines := contentLines(text)
+	wide, found := linesIndented(lines)
 	if !found {
 		wide = fileWide()
 	}
-	return layout{indent: mappingIndent(text), wide: wide}
+	return layout{indent: mappingIndent(lines), wide: wide}
 }
 
 // listsIndented tells whether the first block list indents its items
@@ -32,7 +33,11 @@ func deriveLayout(text string, fileWide func() bool) layout {
 // kyaml's DeriveSeqIndentStyle knows only a two-space offset; yaml.v3
 // indents items by the mapping indent when wide, so any offset is wide.
 func listsIndented(text string) (wide, found bool) {
-	lines := contentLines(text)
+	return linesIndented(contentLines(text))
+}
+
+// linesIndented is listsIndented of a document's content lines.
+func linesIndented(lines []string) (wide, found bool) {
 	for i := 1; i < len(lines); i++ {
 		body := strings.TrimLeft(lines[i], " ")
 		if !strings.HasPrefix(body, "- ") && body != "-" {
@@ -47,10 +52,10 @@ func listsIndented(text string) (wide, found bool) {
 	return false, false
 }
 
-// mappingIndent finds the first key that opens a nested mapping and
-// returns how much deeper its first field sits; 2 when there is none.
-func mappingIndent(text string) int {
-	lines := contentLines(text)
+// mappingIndent finds, among a document's content lines, the first key
+// that opens a nested mapping and returns how much deeper its first field
+// sits; 2 when there is none.
+func mappingIndent(lines []string) int {
 	for i := 0; i+1 < len(lines); i++ {
 		key, next := lines[i], lines[i+1]
 		if !strings.HasSuffix(strings.TrimRight(key, " \t"), ":") {

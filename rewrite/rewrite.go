@@ -117,7 +117,10 @@ func noSuchDocument(n int) error {
 // the list style of the whole file, for a document that shows none.
 func rewriteDocument(text string, fileWide func() bool, edits []Edit) (string, error) {
 	crlf := strings.Contains(text, "\r\n")
-	ours := lineBreaks.Replace(text)
+	ours := text
+	if strings.ContainsAny(text, "\r\u0085\u2028\u2029") {
+		ours = lineBreaks.Replace(text) // the replacer copies even what it leaves alone
+	}
 	noFinalNewline := !strings.HasSuffix(ours, "\n")
 	if noFinalNewline {
 		ours += "\n" // the encoder ends every document with one
