@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,9 @@ type fakeAPI struct {
 	dropContinue map[string]bool
 	// warnings are sent as Warning headers on every list of the resource.
 	warnings map[string]string
+	// kinds names the kind of a served resource the reader has no entry
+	// for (a Gatekeeper Constraint's), by its plural.
+	kinds map[string]string
 
 	mu       sync.Mutex
 	requests []string
@@ -62,6 +66,9 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	if r.URL.Path == "/version" {
 		writeJSON(w, http.StatusOK, map[string]any{"gitVersion": f.version})
+		return
+	}
+	if f.discover(w, r.URL.Path) {
 		return
 	}
 	key, namespace, name, ok := parsePath(r.URL.Path)
@@ -120,18 +127,74 @@ func (f *fakeAPI) list(w http.ResponseWriter, r *http.Request, key string, items
 		meta["remainingItemCount"] = len(items) - end
 	}
 	gv, plural := key[:strings.LastIndex(key, "/")], key[strings.LastIndex(key, "/")+1:]
-	writeJSON(w, http.StatusOK, map[string]any{"apiVersion": gv, "kind": listKind(plural), "metadata": meta, "items": items[start:end]})
+	kind := listKind(plural)
+	if k := f.kinds[plural]; k != "" {
+		kind = k + "List"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"apiVersion": gv, "kind": kind, "metadata": meta, "items": items[start:end]})
 }
 
 // listKind is the kind of a list of plural, as a real server names it
 // ("DeploymentList").
 func listKind(plural string) string {
-	for _, r := range resources {
-		if r.plural == plural {
-			return r.kind + "List"
-		}
+	if r, ok := knownResource(plural); ok {
+		return r.kind + "List"
 	}
 	return "List"
+}
+
+// knownResource is the reader's entry for plural, if it has one.
+func knownResource(plural string) (resource, bool) {
+	for _, r := range append(resources[:len(resources):len(resources)], admissionPolicies...) {
+		if r.plural == plural {
+			return r, true
+		}
+	}
+	return resource{}, false
+}
+
+// discover answers the discovery requests of API groups (/apis) and of
+// one group/version's resources (/apis/G/V) from what is served; it
+// reports false for any other path.
+func (f *fakeAPI) discover(w http.ResponseWriter, path string) bool {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if parts[0] != "apis" || len(parts) == 2 || len(parts) > 3 {
+		return false
+	}
+	groups := map[string][]any{}
+	var resources []any
+	for key := range f.served {
+		gvr := strings.Split(key, "/")
+		if len(gvr) != 3 {
+			continue // the core group is not under /apis
+		}
+		versions := groups[gvr[0]]
+		if !slices.ContainsFunc(versions, func(v any) bool { return v.(map[string]any)["version"] == gvr[1] }) {
+			groups[gvr[0]] = append(versions, map[string]any{"groupVersion": gvr[0] + "/" + gvr[1], "version": gvr[1]})
+		}
+		if len(parts) == 3 && gvr[0] == parts[1] && gvr[1] == parts[2] {
+			r, _ := knownResource(gvr[2])
+			kind := r.kind
+			if kind == "" {
+				kind = f.kinds[gvr[2]]
+			}
+			resources = append(resources, map[string]any{"name": gvr[2], "kind": kind, "namespaced": r.namespaced, "verbs": []any{"get", "list"}})
+		}
+	}
+	if len(parts) == 1 {
+		var list []any
+		for name, versions := range groups {
+			list = append(list, map[string]any{"name": name, "versions": versions})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": list})
+		return true
+	}
+	if resources == nil {
+		http.Error(w, "404 page not found", http.StatusNotFound)
+		return true
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": parts[1] + "/" + parts[2], "resources": resources})
+	return true
 }
 
 // parsePath splits /api/v1/[namespaces/NS/]RES[/NAME] and the /apis/G/V

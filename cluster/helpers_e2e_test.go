@@ -116,6 +116,7 @@ func (a *admin) apply(t *testing.T, docs []manifest.Document) {
 		gvk := obj.GroupVersionKind()
 		gvr := gvk.GroupVersion().WithResource(map[string]string{
 			"ClusterRole": "clusterroles", "ClusterRoleBinding": "clusterrolebindings",
+			"ValidatingAdmissionPolicy": "validatingadmissionpolicies",
 		}[gvk.Kind])
 		_, err := a.dyn.Resource(gvr).Create(context.Background(), obj, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {

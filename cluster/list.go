@@ -53,6 +53,7 @@ func listConcurrently(parent context.Context, l lister, kinds []resource) ([]out
 			for i := range next {
 				kl := l
 				kl.kind = kinds[i]
+				kl.opts.AllowIncomplete = kl.opts.AllowIncomplete || i >= l.optionalFrom
 				if outcomes[i], errs[i] = kl.list(ctx); errs[i] != nil {
 					cancel()
 				}
@@ -111,11 +112,14 @@ func firstError(errs []error) error {
 
 // lister lists one kind.
 type lister struct {
-	dyn   dynamic.Interface
-	kind  resource
-	opts  Options
-	prog  *progress
-	retry *retrier
+	// optionalFrom is the index of the first kind the read may do
+	// without: one that fails is recorded, never the end of the read.
+	optionalFrom int
+	dyn          dynamic.Interface
+	kind         resource
+	opts         Options
+	prog         *progress
+	retry        *retrier
 	// restarts counts lists begun again after an expired continue token.
 	restarts *atomic.Int64
 }

@@ -156,7 +156,18 @@ func read(ctx context.Context, rc rest.Interface, opts Options) (*Result, error)
 	if opts.PoliciesOnly {
 		kinds = []resource{podSecurityPolicies}
 	}
-	l := lister{dyn: dynamic.New(rc), opts: opts, retry: retry, restarts: &atomic.Int64{}}
+	required := len(kinds)
+	if !opts.PoliciesOnly {
+		optional, err := admissionPolicyKinds(ctx, rc, retry)
+		if err != nil && ctx.Err() != nil {
+			return nil, err
+		}
+		if err != nil {
+			res.Warnings = append(res.Warnings, unreadPolicies(err.Error()))
+		}
+		kinds = append(kinds[:required:required], optional...)
+	}
+	l := lister{optionalFrom: required, dyn: dynamic.New(rc), opts: opts, retry: retry, restarts: &atomic.Int64{}}
 	outcomes, err := listConcurrently(ctx, l, kinds)
 	res.Retries, res.Restarts = int(retry.retries.Load()), int(l.restarts.Load())
 	if err != nil {
@@ -164,6 +175,8 @@ func read(ctx context.Context, rc rest.Interface, opts Options) (*Result, error)
 	}
 	for i, o := range outcomes {
 		switch {
+		case i >= required:
+			res.admissionPolicies(kinds[i], o, opts.Namespace)
 		case o.notServed:
 			res.notServed(kinds[i])
 			continue
@@ -225,11 +238,31 @@ func (r *Result) notServed(k resource) {
 	r.Incomplete = append(r.Incomplete, fmt.Sprintf("%s: not served by this cluster (%s)", k.plural, r.ServerVersion))
 }
 
-func (r *Result) forbidden(k resource, version, namespace string, err error) {
-	what := version + " " + k.plural
-	if k.namespaced && namespace != "" {
-		what += " in namespace " + namespace
+// admissionPolicies records what reading an admission policy kind
+// missed, as a warning: the plan does not rest on them.
+func (r *Result) admissionPolicies(k resource, o outcome, namespace string) {
+	switch {
+	case o.forbidden != nil:
+		r.Warnings = append(r.Warnings, unreadPolicies(fmt.Sprintf("%s %s%s: %v", o.version, k.plural, inNamespace(k, namespace), o.forbidden)))
+	case o.missing != "":
+		r.Warnings = append(r.Warnings, unreadPolicies(o.missing))
 	}
+}
+
+// unreadPolicies is the warning about admission policies not read.
+func unreadPolicies(what string) string {
+	return "cannot read every admission policy (" + what + "): review does not count what those keep"
+}
+
+func inNamespace(k resource, namespace string) string {
+	if k.namespaced && namespace != "" {
+		return " in namespace " + namespace
+	}
+	return ""
+}
+
+func (r *Result) forbidden(k resource, version, namespace string, err error) {
+	what := version + " " + k.plural + inNamespace(k, namespace)
 	r.Incomplete = append(r.Incomplete, what+": forbidden")
 	r.Warnings = append(r.Warnings, fmt.Sprintf("cannot read %s: %v", what, err))
 }

@@ -501,12 +501,32 @@ func TestReadPaginatesV124(t *testing.T) {
 }
 
 // TestReadV137WarnsPSPIsGone: on a 1.25+ server the read succeeds without
-// PSPs, and tells the user where they must come from.
+// PSPs, and tells the user where they must come from. It reads the
+// ValidatingAdmissionPolicies the server serves (v1) with the rest.
 func TestReadV137WarnsPSPIsGone(t *testing.T) {
 	c := testcluster.Get(t, "v1.37")
 	a := newAdmin(t, c)
 	ns := a.namespace(t, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}})
 	createControllers(t, a.cs, ns)
+	vapName := testcluster.UniqueName("keep-fsgroup")
+	policy, errs := manifest.Read([]string{manifest.Stdin}, strings.NewReader(`apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata:
+  name: `+vapName+`
+spec:
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE]
+      resources: [pods]
+  validations:
+  - expression: "has(object.spec.securityContext) && has(object.spec.securityContext.fsGroup)"
+`))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	a.apply(t, policy)
 	res, err := Read(context.Background(), c.AdminConfig(), Options{})
 	if err != nil {
 		t.Fatalf("Read: %v", err)
@@ -523,5 +543,8 @@ func TestReadV137WarnsPSPIsGone(t *testing.T) {
 	}
 	if n := countKind(planOf(t, res.Documents), ns, "CronJob"); n != 1 {
 		t.Errorf("the plan has %d CronJobs (batch/v1) in %s, want 1", n, ns)
+	}
+	if want := "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy/" + vapName; !slices.Contains(objectKeys(res.Documents), want) {
+		t.Errorf("%s not read", want)
 	}
 }

@@ -116,26 +116,30 @@ func TestReviewCountsThePoliciesWrittenForGaps(t *testing.T) {
 	if r := runCLI(t, "", "plan", "--write-dir", out, demo); r.code != exitOK {
 		t.Fatalf("plan --write-dir: exit %d: %s", r.code, r.stderr)
 	}
-	lost := func(paths ...string) string {
-		r := runCLI(t, "", append([]string{"review", "-o", "json"}, paths...)...)
-		var got struct {
-			Findings []struct{ Rule, Namespace, Message string }
-		}
-		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
-			t.Fatalf("review -o json: exit %d, %v: %s", r.code, err, r.stderr)
-		}
-		for _, f := range got.Findings {
-			if f.Rule == "restriction-lost" && f.Namespace == "shop" {
-				return f.Message
-			}
-		}
-		return ""
-	}
-	if before := lost(demo); !strings.Contains(before, "fsGroup") {
+	if before := lostIn(t, "shop", demo); !strings.Contains(before, "fsGroup") {
 		t.Fatalf("without the policies, shop loses %q", before)
 	}
-	after := lost(demo, filepath.Join(out, "validating-admission-policies.yaml"))
+	after := lostIn(t, "shop", demo, filepath.Join(out, "validating-admission-policies.yaml"))
 	if strings.Contains(after, "fsGroup") || !strings.Contains(after, "seccomp allowedProfileNames") {
 		t.Errorf("with the policies, shop loses %q; want only the profile lists", after)
 	}
+}
+
+// lostIn runs review -o json with the arguments and returns the message
+// of its restriction-lost finding for the namespace, "" when there is none.
+func lostIn(t *testing.T, namespace string, args ...string) string {
+	t.Helper()
+	r := runCLI(t, "", append([]string{"review", "-o", "json"}, args...)...)
+	var got struct {
+		Findings []struct{ Rule, Namespace, Message string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("review -o json: exit %d, %v: %s", r.code, err, r.stderr)
+	}
+	for _, f := range got.Findings {
+		if f.Rule == "restriction-lost" && f.Namespace == namespace {
+			return f.Message
+		}
+	}
+	return ""
 }
