@@ -88,7 +88,7 @@ func TestReadAdmissionPoliciesCostsOneRequestWithoutThem(t *testing.T) {
 func TestUnreadAdmissionPoliciesAreWarnings(t *testing.T) {
 	api := withAdmissionPolicies()
 	api.status = map[string]int{
-		"kyverno.io/v1/clusterpolicies":                         http.StatusForbidden,
+		"kyverno.io/v1/clusterpolicies":                        http.StatusForbidden,
 		"constraints.gatekeeper.sh/v1beta1/k8spspallowedusers": http.StatusInternalServerError,
 	}
 	res, err := Read(context.Background(), api.start(t), Options{Retry: Retry{Retries: 1, Backoff: time.Millisecond}})

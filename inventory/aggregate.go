@@ -11,6 +11,65 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 )
 
+// Aggregation labels of the bootstrap roles admin, edit and view.
+const (
+	aggregateToAdmin = "rbac.authorization.k8s.io/aggregate-to-admin"
+	aggregateToEdit  = "rbac.authorization.k8s.io/aggregate-to-edit"
+	aggregateToView  = "rbac.authorization.k8s.io/aggregate-to-view"
+)
+
+// BootstrapAggregators are the aggregating ClusterRoles every apiserver
+// creates and reconciles (bootstrappolicy.ClusterRoles): admin gathers
+// what is labelled aggregate-to-admin, edit (itself so labelled) what is
+// labelled aggregate-to-edit, view (labelled aggregate-to-edit) what is
+// labelled aggregate-to-view. Their built-in rules come from the
+// system:aggregate-to-* roles, which grant no PSP.
+func BootstrapAggregators() []rbacv1.ClusterRole {
+	role := func(name, label, gathers string) rbacv1.ClusterRole {
+		r := rbacv1.ClusterRole{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/bootstrapping": "rbac-defaults"}},
+			AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{
+				{MatchLabels: map[string]string{gathers: "true"}},
+			}},
+		}
+		if label != "" {
+			r.Labels[label] = "true"
+		}
+		return r
+	}
+	return []rbacv1.ClusterRole{
+		role("admin", "", aggregateToAdmin),
+		role("edit", aggregateToAdmin, aggregateToEdit),
+		role("view", aggregateToEdit, aggregateToView),
+	}
+}
+
+// assumeBootstrapAggregators adds the BootstrapAggregators the input does
+// not define when one of its ClusterRoles is labelled for them, as every
+// cluster has them: a GitOps repository labels its own role
+// aggregate-to-edit to grant a PSP through "edit", and seldom holds "edit"
+// itself. Without them the labelled role would grant nothing.
+func (b *builder) assumeBootstrapAggregators() {
+	defined := map[string]bool{}
+	labelled := false
+	for _, r := range b.inv.ClusterRoles {
+		defined[r.Name] = true
+		for _, l := range []string{aggregateToAdmin, aggregateToEdit, aggregateToView} {
+			labelled = labelled || r.Labels[l] == "true"
+		}
+	}
+	if !labelled {
+		return
+	}
+	for _, r := range BootstrapAggregators() {
+		if defined[r.Name] {
+			continue
+		}
+		b.inv.ClusterRoles = append(b.inv.ClusterRoles, r)
+		b.clusterRoleSources = append(b.clusterRoleSources, manifest.Document{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRole", Name: r.Name})
+	}
+}
+
 // aggregate gives every ClusterRole with an aggregationRule the rules the
 // clusterrole-aggregation controller would write into it
 // (pkg/controller/clusterroleaggregation, syncClusterRole): for each

@@ -242,6 +242,7 @@ func (dec *Decoder) Inventory(docs []manifest.Document) (*Inventory, []error) {
 		docs[i].Decoded = nil // what is stored is all that stays
 	}
 	b.markOwned()
+	b.assumeBootstrapAggregators()
 	b.errs = append(b.errs, b.aggregate()...)
 	return b.finish(), b.errs
 }

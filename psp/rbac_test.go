@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/psp2psa/psp2psa/inventory"
@@ -633,6 +634,12 @@ func loadRBAC(t *testing.T, paths ...string) rbacFixture {
 	for _, err := range errs {
 		t.Fatalf("reading the corpus: %v", err)
 	}
+	return fixtureOf(t, docs)
+}
+
+// fixtureOf is the RBAC of the documents, through the inventory.
+func fixtureOf(t *testing.T, docs []manifest.Document) rbacFixture {
+	t.Helper()
 	inv, errs := inventory.FromDocuments(docs, "")
 	for _, err := range errs {
 		// The corpus repeats some roles (psp:privileged in aks-engine and
@@ -820,10 +827,27 @@ func TestAuthorizerAgreesWithReferenceOnCorpus(t *testing.T) {
 }
 
 // TestAggregatedRoleGrantsUse follows testdata/rbac/aggregated-edit.yaml
-// through the inventory, which resolves aggregation, into the authorizer.
+// through the inventory, which resolves aggregation, into the authorizer;
+// and the same without its edit and admin, as a repository that relies on
+// the cluster's own holds it: the inventory assumes the bootstrap roles.
 func TestAggregatedRoleGrantsUse(t *testing.T) {
-	f := loadRBAC(t, filepath.Join("..", "testdata", "rbac", "aggregated-edit.yaml"))
-	a := f.authorizer()
+	path := filepath.Join("..", "testdata", "rbac", "aggregated-edit.yaml")
+	docs, errs := manifest.Read([]string{path}, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	withoutBootstrap := slices.DeleteFunc(slices.Clone(docs), func(d manifest.Document) bool {
+		return d.Kind == "ClusterRole" && (d.Name == "edit" || d.Name == "admin")
+	})
+	if len(withoutBootstrap) != len(docs)-2 {
+		t.Fatalf("%s: want edit and admin among its documents", path)
+	}
+	for name, docs := range map[string][]manifest.Document{"as written": docs, "without edit and admin": withoutBootstrap} {
+		t.Run(name, func(t *testing.T) { checkAggregatedEdit(t, fixtureOf(t, docs).authorizer()) })
+	}
+}
+
+func checkAggregatedEdit(t *testing.T, a *Authorizer) {
 	teamA := UserInfo{Name: "ann", Groups: []string{"team-a", AuthenticatedGroup}}
 	tests := []struct {
 		name      string
