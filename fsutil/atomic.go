@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // WriteFileAtomic replaces the file at path with data: it writes a
@@ -19,7 +20,41 @@ import (
 // not carried over. On error the original is untouched and no temporary
 // file is left.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return writeFileAtomic(path, data, perm, writeAndSync)
+	return writeFileAtomic(path, data, perm, writeAndSync, syncDir)
+}
+
+// Batch writes many files, each as WriteFileAtomic does, but syncs each
+// directory once, in Sync, rather than after every rename: a file is
+// still either old or new at any moment, and the renames are durable once
+// Sync returns. Its methods may be called from any goroutine.
+type Batch struct {
+	mu   sync.Mutex
+	dirs map[string]bool
+}
+
+// WriteFile replaces the file at path with data, as WriteFileAtomic.
+func (b *Batch) WriteFile(path string, data []byte, perm os.FileMode) error {
+	return writeFileAtomic(path, data, perm, writeAndSync, b.renamedInto)
+}
+
+func (b *Batch) renamedInto(dir string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.dirs == nil {
+		b.dirs = map[string]bool{}
+	}
+	b.dirs[dir] = true
+}
+
+// Sync makes the renames so far durable: it syncs each directory a file
+// was renamed into.
+func (b *Batch) Sync() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for dir := range b.dirs {
+		syncDir(dir)
+	}
+	b.dirs = nil
 }
 
 // writeAndSync is the step tests replace to inject failures.
@@ -43,10 +78,12 @@ func WriteAtomic(path string, perm os.FileMode, write func(w io.Writer) error) e
 			return err
 		}
 		return f.Sync()
-	})
+	}, syncDir)
 }
 
-func writeFileAtomic(path string, data []byte, perm os.FileMode, write func(*os.File, []byte) error) (err error) {
+// writeFileAtomic writes the temporary file with write, renames it over
+// path and hands its directory to renamed, which makes the rename durable.
+func writeFileAtomic(path string, data []byte, perm os.FileMode, write func(*os.File, []byte) error, renamed func(dir string)) (err error) {
 	target, mode, err := resolve(path, perm)
 	if err != nil {
 		return err
@@ -74,7 +111,7 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode, write func(*os.
 	if err := os.Rename(tmp.Name(), target); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	syncDir(dir)
+	renamed(dir)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -74,7 +75,7 @@ func TestWriteFileAtomicFailureLeavesOriginal(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "deploy.yaml")
 			writeOriginal(t, path, "original\n", 0o644)
-			err := writeFileAtomic(path, []byte("replacement content\n"), 0o644, tt.write)
+			err := writeFileAtomic(path, []byte("replacement content\n"), 0o644, tt.write, func(string) { t.Error("a failed write renamed") })
 			if !errors.Is(err, errDisk) {
 				t.Fatalf("got %v, want the write error", err)
 			}
@@ -179,4 +180,46 @@ func TestWriteAtomicStreams(t *testing.T) {
 	}
 	assertFile(t, path, "line 0\nline 1\nline 2\n", 0o600)
 	assertNoTempFiles(t, filepath.Dir(path))
+}
+
+// TestBatchWritesEachFileAndSyncsEachDirectoryOnce: files written in a
+// batch from several goroutines are whole, keep their modes as
+// WriteFileAtomic does, leave no temporary file, and Sync syncs every
+// directory written into, once.
+func TestBatchWritesEachFileAndSyncsEachDirectoryOnce(t *testing.T) {
+	root := t.TempDir()
+	dirs := []string{filepath.Join(root, "patches"), filepath.Join(root, "rollout")}
+	for _, d := range dirs {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replaced := filepath.Join(dirs[1], "step-1.sh")
+	writeOriginal(t, replaced, "old\n", 0o755)
+	var b Batch
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			path := filepath.Join(dirs[i%2], fmt.Sprintf("f%d.yaml", i))
+			if i == 1 {
+				path = replaced
+			}
+			if err := b.WriteFile(path, []byte(path+"\n"), 0o644); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := len(b.dirs); got != 2 {
+		t.Errorf("%d directories to sync, want 2", got)
+	}
+	b.Sync()
+	if b.dirs != nil {
+		t.Errorf("directories left to sync after Sync: %v", b.dirs)
+	}
+	assertFile(t, replaced, replaced+"\n", 0o755)
+	assertFile(t, filepath.Join(dirs[0], "f0.yaml"), filepath.Join(dirs[0], "f0.yaml")+"\n", 0o644)
+	for _, d := range dirs {
+		assertNoTempFiles(t, d)
+	}
 }

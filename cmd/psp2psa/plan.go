@@ -215,23 +215,26 @@ func fileChanges(files []artifacts.File) []report.FileChange {
 }
 
 // writeFiles writes each changed file atomically, creating directories.
-// Each write waits for the disk (fsync), so several go at once; after a
-// failure no more are started, and the error is the first in path order.
+// Each write waits for the disk (fsync), so several go at once, and each
+// directory is synced once, at the end; after a failure no more are
+// started, and the error is the first in path order.
 func writeFiles(files []artifacts.File) error {
 	errs := make([]error, len(files))
 	var failed atomic.Bool
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var batch fsutil.Batch
 	for range min(writers, len(files)) {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < len(files) && !failed.Load(); i = int(next.Add(1)) - 1 {
-				if errs[i] = writeFile(files[i]); errs[i] != nil {
+				if errs[i] = writeFile(&batch, files[i]); errs[i] != nil {
 					failed.Store(true)
 				}
 			}
 		})
 	}
 	wg.Wait()
+	batch.Sync()
 	for _, err := range errs {
 		if err != nil {
 			return err
@@ -243,14 +246,14 @@ func writeFiles(files []artifacts.File) error {
 // writers is how many files are written at once.
 const writers = 8
 
-func writeFile(f artifacts.File) error {
+func writeFile(batch *fsutil.Batch, f artifacts.File) error {
 	if !f.Changed() {
 		return nil
 	}
 	if err := os.MkdirAll(dirOf(f.Path), 0o755); err != nil {
 		return fmt.Errorf("creating the directory of %s: %w", f.Path, err)
 	}
-	if err := fsutil.WriteFileAtomic(f.Path, f.New, 0o644); err != nil {
+	if err := batch.WriteFile(f.Path, f.New, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", f.Path, err)
 	}
 	return nil
