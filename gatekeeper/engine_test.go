@@ -84,21 +84,21 @@ func TestGatorAgreesWithPSP(t *testing.T) {
 	byKind := libraryTemplates(t)
 	suites := gatorSuites(t)
 	dir := t.TempDir()
-	var constraints, pods []string
+	var constraints, pods []any
 	podsBySuite := 0
 	for _, s := range suites {
 		for _, k := range s.kept {
 			// Corpus PSPs share names: each suite's namespace names its
 			// Constraints.
-			constraints = append(constraints, mustYAML(t, ConstraintFor(s.namespace, k, []string{s.namespace}, false)))
+			constraints = append(constraints, ConstraintFor(s.namespace, k, []string{s.namespace}, false))
 		}
 		for i, pr := range s.probes {
-			pods = append(pods, mustYAML(t, probePod(pr.Pod, s.namespace, i)))
+			pods = append(pods, probePod(pr.Pod, s.namespace, i))
 		}
 		podsBySuite += len(s.probes)
 	}
-	writeFile(t, filepath.Join(dir, "constraints.yaml"), strings.Join(constraints, "---\n"))
-	writeFile(t, filepath.Join(dir, "pods.yaml"), strings.Join(pods, "---\n"))
+	engines.WriteYAML(t, filepath.Join(dir, "constraints.yaml"), constraints...)
+	engines.WriteYAML(t, filepath.Join(dir, "pods.yaml"), pods...)
 	args := []string{"test", "-o", "json", "-f", filepath.Join(dir, "constraints.yaml"), "-f", filepath.Join(dir, "pods.yaml")}
 	for _, tmpl := range templates {
 		args = append(args, "-f", byKind[tmpl.kind])
@@ -215,22 +215,6 @@ func gatorViolations(t *testing.T, out []byte) map[string][]string {
 		slices.Sort(kinds)
 	}
 	return byObject
-}
-
-func mustYAML(t *testing.T, obj any) string {
-	t.Helper()
-	data, err := yaml.Marshal(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
-
-func writeFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // divergence explains a template's verdict on a probe that differs from

@@ -3,7 +3,6 @@ package kyverno
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -38,15 +37,15 @@ func TestKyvernoAgreesWithPSP(t *testing.T) {
 	kyverno := engines.Kyverno(t)
 	suites := kyvernoSuites(t)
 	dir := t.TempDir()
-	var policies, pods []string
+	var policies, pods []any
 	for i, s := range suites {
-		policies = append(policies, mustYAML(t, Policy(suiteName(i), s.rules, []string{s.defaulted, s.asWritten}, false)))
+		policies = append(policies, Policy(suiteName(i), s.rules, []string{s.defaulted, s.asWritten}, false))
 		for j, pr := range s.probes {
-			pods = append(pods, mustYAML(t, probePod(pr.Pod, s.defaulted, j)), mustYAML(t, probePod(pr.Raw, s.asWritten, j)))
+			pods = append(pods, probePod(pr.Pod, s.defaulted, j), probePod(pr.Raw, s.asWritten, j))
 		}
 	}
-	writeFile(t, filepath.Join(dir, "policies.yaml"), strings.Join(policies, "---\n"))
-	writeFile(t, filepath.Join(dir, "pods.yaml"), strings.Join(pods, "---\n"))
+	engines.WriteYAML(t, filepath.Join(dir, "policies.yaml"), policies...)
+	engines.WriteYAML(t, filepath.Join(dir, "pods.yaml"), pods...)
 	out, stderr, code := engines.Run(t, kyverno, "apply", filepath.Join(dir, "policies.yaml"),
 		"--resource", filepath.Join(dir, "pods.yaml"), "--policy-report")
 	results := kyvernoResults(t, out, stderr, code)
@@ -193,20 +192,4 @@ func kyvernoResults(t *testing.T, out, stderr []byte, code int) map[string]verdi
 		byKey[k] = v
 	}
 	return byKey
-}
-
-func mustYAML(t *testing.T, obj any) string {
-	t.Helper()
-	data, err := yaml.Marshal(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
-
-func writeFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -11,8 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 )
 
 // CacheEnv overrides the directory holding the binaries.
@@ -84,4 +87,21 @@ func Run(t testing.TB, bin string, args ...string) (stdout, stderr []byte, exitC
 		t.Fatalf("%s %v: %v\n%s", bin, args, err, errOut.Bytes())
 	}
 	return out.Bytes(), errOut.Bytes(), 0
+}
+
+// WriteYAML writes the objects to path as one YAML stream, for an engine
+// to read.
+func WriteYAML(t testing.TB, path string, objs ...any) {
+	t.Helper()
+	docs := make([]string, len(objs))
+	for i, obj := range objs {
+		data, err := yaml.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[i] = string(data)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(docs, "---\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
