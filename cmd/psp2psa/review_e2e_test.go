@@ -14,7 +14,6 @@ import (
 	"github.com/psp2psa/psp2psa/manifest"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/yaml"
 )
 
 // TestReviewCountsTheClusterAdmissionPoliciesCLIV124 follows a migration
@@ -144,14 +143,8 @@ func constraintCRDs(t *testing.T, policies string) []string {
 				"versions": []any{version("v1beta1", true), version("v1alpha1", false), version("v1", false)},
 			},
 		}
-		data, err := yaml.Marshal(crd)
-		if err != nil {
-			t.Fatal(err)
-		}
 		file := filepath.Join(t.TempDir(), plural+".yaml")
-		if err := os.WriteFile(file, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		engines.WriteYAML(t, file, crd)
 		files = append(files, file)
 	}
 	if len(files) == 0 {
