@@ -36,6 +36,16 @@ type relabelCase struct {
 	// escalate is how the user turns its grant into a label change before
 	// trying the namespace itself.
 	escalate func(t *testing.T, c *env, cs kubernetes.Interface)
+	// target, when set, is another subject, which may patch the namespace
+	// it names ("a" or "b") and which the user may try to impersonate.
+	target *target
+}
+
+// target is a service account (in its namespace) or a user that may patch
+// its namespace.
+type target struct {
+	serviceAccount bool
+	inB            bool
 }
 
 // env is one case's user and namespaces on the shared apiserver.
@@ -46,6 +56,8 @@ type env struct {
 	role         string
 	userCfg      *rest.Config
 	clusterAdmin bool
+	// as is the user name of the case's target, once set up.
+	as string
 }
 
 // TestRelabelAgreesWithTheAPIServer grants a user each kind of RBAC that
@@ -74,6 +86,11 @@ func TestRelabelAgreesWithTheAPIServer(t *testing.T) {
 			escalate: rewriteOwnRole},
 		{name: "impersonate groups alone", rules: rules("", "groups", "impersonate"), escalate: impersonateMasters},
 		{name: "impersonate users and groups", rules: rules("", "users", "impersonate"), escalate: impersonateMasters, extra: rules("", "groups", "impersonate")},
+		{name: "impersonate the service accounts of a namespace, one of which relabels it", inNamespace: true,
+			rules: rules("", "serviceaccounts", "impersonate"), target: &target{serviceAccount: true}, escalate: impersonateTarget},
+		{name: "impersonate the service accounts of a namespace, not the one that relabels another", inNamespace: true,
+			rules: rules("", "serviceaccounts", "impersonate"), target: &target{serviceAccount: true, inB: true}, escalate: impersonateTarget},
+		{name: "impersonate a named user who relabels", target: &target{}, escalate: impersonateTarget},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := setUp(t, c, admin, tc)
@@ -126,6 +143,12 @@ func setUp(t *testing.T, c *testcluster.Cluster, admin kubernetes.Interface, tc 
 	}
 	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: e.user}}
 	tc.rules = append(slices.Clone(tc.rules), tc.extra...)
+	if tc.target != nil {
+		setUpTarget(t, e, tc)
+		if !tc.target.serviceAccount {
+			tc.rules = append(tc.rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"users"}, Verbs: []string{"impersonate"}, ResourceNames: []string{e.as}})
+		}
+	}
 	var err error
 	switch {
 	case tc.asRole:
@@ -154,13 +177,47 @@ func setUp(t *testing.T, c *testcluster.Cluster, admin kubernetes.Interface, tc 
 	return e
 }
 
-// inventory is the case's RBAC as the cluster holds it, read back.
+// setUpTarget makes the case's target: a service account, or a user, with
+// a RoleBinding that lets it patch its namespace (ClusterRole ROLE-target).
+func setUpTarget(t *testing.T, e *env, tc relabelCase) {
+	t.Helper()
+	ctx := context.Background()
+	ns := e.a
+	if tc.target.inB {
+		ns = e.b
+	}
+	name := testcluster.UniqueName("target")
+	subject := rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
+	e.as = name
+	if tc.target.serviceAccount {
+		if _, err := e.admin.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		subject = rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Name: name, Namespace: ns}
+		e.as = "system:serviceaccount:" + ns + ":" + name
+	}
+	role := e.role + "-target"
+	if _, err := e.admin.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: role},
+		Rules: rules("", "namespaces", "patch", "get")}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.admin.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+		Subjects: []rbacv1.Subject{subject}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// inventory is the case's RBAC as the cluster holds it, read back: its
+// roles, and every binding of its two namespaces.
 func (e *env) inventory(t *testing.T) *inventory.Inventory {
 	t.Helper()
 	ctx := context.Background()
 	inv := &inventory.Inventory{}
-	if cr, err := e.admin.RbacV1().ClusterRoles().Get(ctx, e.role, metav1.GetOptions{}); err == nil {
-		inv.ClusterRoles = append(inv.ClusterRoles, *cr)
+	for _, name := range []string{e.role, e.role + "-target"} {
+		if cr, err := e.admin.RbacV1().ClusterRoles().Get(ctx, name, metav1.GetOptions{}); err == nil {
+			inv.ClusterRoles = append(inv.ClusterRoles, *cr)
+		}
 	}
 	if crb, err := e.admin.RbacV1().ClusterRoleBindings().Get(ctx, e.role, metav1.GetOptions{}); err == nil {
 		inv.ClusterRoleBindings = append(inv.ClusterRoleBindings, *crb)
@@ -168,8 +225,12 @@ func (e *env) inventory(t *testing.T) *inventory.Inventory {
 	if r, err := e.admin.RbacV1().Roles(e.a).Get(ctx, e.role, metav1.GetOptions{}); err == nil {
 		inv.Roles = append(inv.Roles, *r)
 	}
-	if rb, err := e.admin.RbacV1().RoleBindings(e.a).Get(ctx, e.role, metav1.GetOptions{}); err == nil {
-		inv.RoleBindings = append(inv.RoleBindings, *rb)
+	for _, ns := range []string{e.a, e.b} {
+		rbs, err := e.admin.RbacV1().RoleBindings(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv.RoleBindings = append(inv.RoleBindings, rbs.Items...)
 	}
 	return inv
 }
@@ -260,6 +321,12 @@ func rewriteOwnRole(t *testing.T, e *env, cs kubernetes.Interface) {
 		t.Fatalf("rewriting its role: %v", err)
 	}
 	time.Sleep(1500 * time.Millisecond)
+}
+
+// impersonateTarget makes the user's requests as the case's target.
+func impersonateTarget(t *testing.T, e *env, cs kubernetes.Interface) {
+	e.userCfg = rest.CopyConfig(e.userCfg)
+	e.userCfg.Impersonate = rest.ImpersonationConfig{UserName: e.as}
 }
 
 // impersonateMasters makes the user's requests as system:masters.

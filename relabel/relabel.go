@@ -112,13 +112,15 @@ func Analyze(inv *inventory.Inventory, privileged []string, namespaces []string)
 		}
 		return scopes[ns]
 	}
-	for _, b := range bindings(inv) {
+	all := bindings(inv)
+	for _, b := range all {
 		if b.namespace == "" {
 			clusterBinding(b, privileged, namespaces, scope)
 		} else {
 			namespaceBinding(b, privileged, scope(b.namespace))
 		}
 	}
+	impersonations(all, append([]*Scope{&res.Cluster}, valuesOf(scopes)...))
 	finish(&res.Cluster, nil)
 	for _, name := range sortedKeys(scopes) {
 		s := scopes[name]
@@ -160,6 +162,62 @@ func addGrants(s *Scope, b binding, via string) {
 		s.Relabel = append(s.Relabel, Grant{Subject: subject, Binding: b.kindName, Role: b.role.name, Via: via,
 			BindingNamespace: b.namespace, BindingName: b.name})
 	}
+}
+
+// impersonations adds to each scope the grants of those who may act as
+// another subject that relabels there: impersonating a user by name, a
+// service account (by name, or any in the namespace of a RoleBinding that
+// allows it), or a group together with some user. One step: the grants
+// gained are not impersonated again.
+func impersonations(bs []binding, scopes []*Scope) {
+	for _, s := range scopes {
+		direct := slices.Clone(s.Relabel)
+		for _, b := range bs {
+			for _, g := range direct {
+				if !mayImpersonate(b, g.Subject) {
+					continue
+				}
+				via := "impersonate " + g.Subject + ", who may " + g.Via + " (" + g.Binding + " of " + g.Role + ")"
+				for _, subject := range subjects(b) {
+					if subject != g.Subject {
+						s.Relabel = append(s.Relabel, Grant{Subject: subject, Binding: b.kindName, Role: b.role.name, Via: via,
+							BindingNamespace: b.namespace, BindingName: b.name})
+					}
+				}
+			}
+		}
+	}
+}
+
+// mayImpersonate reports whether the binding's role lets its subjects act
+// as subject ("User NAME", "Group NAME", "ServiceAccount NS/NAME"). Users
+// and groups are cluster-wide: only a ClusterRoleBinding reaches them; a
+// service account is reached by a RoleBinding in its namespace too. The
+// apiserver takes impersonated groups only with an impersonated user.
+func mayImpersonate(b binding, subject string) bool {
+	kind, name, _ := strings.Cut(subject, " ")
+	cluster := b.namespace == ""
+	switch kind {
+	case rbacv1.UserKind:
+		return cluster && allows(b.role.rules, "impersonate", "", "users", name)
+	case rbacv1.GroupKind:
+		return cluster && allows(b.role.rules, "impersonate", "", "groups", name) && impersonatesSomeUser(b.role.rules)
+	case rbacv1.ServiceAccountKind:
+		ns, sa, _ := strings.Cut(name, "/")
+		return (cluster || b.namespace == ns) && allows(b.role.rules, "impersonate", "", "serviceaccounts", sa) ||
+			cluster && allows(b.role.rules, "impersonate", "", "users", "system:serviceaccount:"+ns+":"+sa)
+	}
+	return false
+}
+
+// impersonatesSomeUser reports whether rules allow impersonating any user,
+// or one they name.
+func impersonatesSomeUser(rules []rbacv1.PolicyRule) bool {
+	names := []string{""}
+	for _, r := range rules {
+		names = append(names, r.ResourceNames...)
+	}
+	return slices.ContainsFunc(names, func(n string) bool { return allows(rules, "impersonate", "", "users", n) })
 }
 
 // finish sorts the privileged subjects and picks the widened grants:
@@ -331,6 +389,15 @@ func sortedUnique(in []string) []string {
 	out := slices.Clone(in)
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+// valuesOf is the map's values in key order.
+func valuesOf[V any](m map[string]V) []V {
+	out := make([]V, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, m[k])
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

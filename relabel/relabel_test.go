@@ -70,6 +70,10 @@ subjects:
 - {kind: ServiceAccount, name: deployer, namespace: ci}
 `
 
+const ciDeployerVia = "impersonate ServiceAccount kube-system/clusterrole-aggregation-controller, who may escalate + update clusterroles" +
+	" (ClusterRoleBinding system:controller:clusterrole-aggregation-controller of ClusterRole system:controller:clusterrole-aggregation-controller)" +
+	" (ClusterRoleBinding ci-deployer)"
+
 func TestBootstrapAndCorpusRBAC(t *testing.T) {
 	dir := bootstrapPolicy(t)
 	paths := []string{
@@ -119,8 +123,10 @@ func TestBootstrapAndCorpusRBAC(t *testing.T) {
 			"update namespaces (ClusterRoleBinding system:controller:generic-garbage-collector)"},
 		// admin aggregates namespace-labeller: alice relabels team-a.
 		{"tenant admin through aggregation", "User alice", "team-a", "patch namespaces (RoleBinding team-a/team-a-admins)", "patch namespaces (RoleBinding team-a/team-a-admins)"},
-		// edit aggregates nothing that writes namespaces.
-		{"CI deployer with edit", "ServiceAccount ci/deployer", "", "", ""},
+		// edit writes no namespace, but lets its holder impersonate service
+		// accounts: bound cluster-wide, kube-system's controllers too, and
+		// the first of those that relabels is the aggregation controller.
+		{"CI deployer with edit", "ServiceAccount ci/deployer", "", ciDeployerVia, ciDeployerVia},
 		// kube-system's service accounts may use the privileged PSP there.
 		{"kube-system service accounts", "Group system:serviceaccounts:kube-system", "kube-system", "", ""},
 	} {
