@@ -9,15 +9,13 @@ import (
 
 // The garbage collector's default (GOGC=100) spends a tenth of a plan's
 // time collecting small heaps, which a larger growth factor saves at a
-// small cost in memory. A large heap may grow by what is left of a budget
-// before the next collection, so that a plan of 100,000 workloads (about
-// 400 MB live at its peak) stays within a gigabyte; past half the budget
-// the default rules again. The live heap is looked at ten times a second.
-// GOGC and GOMEMLIMIT, when set, rule.
+// small cost in memory; a large heap gets the default back, so that a
+// plan of 100,000 workloads stays well within a gigabyte (a larger factor
+// there buys little time for much memory). The live heap is looked at ten
+// times a second. GOGC and GOMEMLIMIT, when set, rule.
 const (
-	smallHeap  = 64 << 20  // below: collect at three times the live heap
-	largeHeap  = 256 << 20 // above: grow by what is left of heapBudget
-	heapBudget = 800 << 20
+	smallHeap = 64 << 20  // below: collect at three times the live heap
+	largeHeap = 256 << 20 // above: at twice (the default)
 )
 
 // gcPercent is the growth factor for a live heap of live bytes.
@@ -27,10 +25,8 @@ func gcPercent(live uint64) int {
 		return 200
 	case live < largeHeap:
 		return 150
-	case live >= heapBudget/2:
-		return 100
 	}
-	return min(150, max(100, int((heapBudget-live)*100/live)))
+	return 100
 }
 
 // tuneGC adjusts the collector's growth factor to the live heap until the
