@@ -51,9 +51,7 @@ func listConcurrently(parent context.Context, l lister, kinds []resource) ([]out
 	for range l.opts.Concurrency {
 		wg.Go(func() {
 			for i := range next {
-				kl := l
-				kl.kind = kinds[i]
-				kl.opts.AllowIncomplete = kl.opts.AllowIncomplete || i >= l.optionalFrom
+				kl := l.of(kinds, i)
 				if outcomes[i], errs[i] = kl.list(ctx); errs[i] != nil {
 					cancel()
 				}
@@ -81,8 +79,7 @@ dispatch:
 		}
 		// Never started: the read ran out of time (or was cancelled)
 		// first.
-		kl := l
-		kl.kind = kinds[i]
+		kl := l.of(kinds, i)
 		o, err := kl.failed(parent, kinds[i].groupVersionResources()[0], nil, context.Cause(parent))
 		if err != nil {
 			return nil, err
@@ -122,6 +119,13 @@ type lister struct {
 	retry        *retrier
 	// restarts counts lists begun again after an expired continue token.
 	restarts *atomic.Int64
+}
+
+// of is the lister of kinds[i].
+func (l lister) of(kinds []resource, i int) lister {
+	l.kind = kinds[i]
+	l.opts.AllowIncomplete = l.opts.AllowIncomplete || i >= l.optionalFrom
+	return l
 }
 
 // list tries the kind's group/versions in order; a 404 for the first
