@@ -33,7 +33,7 @@ func TestReviewCountsTheClusterAdmissionPoliciesCLIV124(t *testing.T) {
 	if lost := lostIn(t, ns, "--kubeconfig", kc); !strings.Contains(lost, "fsGroup") {
 		t.Fatalf("without policies, %s loses %q", ns, lost)
 	}
-	kubectlDo(t, kubectl, kc, "create", "-f", kyvernoCRD(t, "clusterpolicies"), "-f", kyvernoCRD(t, "policies"))
+	createCRDs(t, kubectl, kc, kyvernoCRD(t, "clusterpolicies"), kyvernoCRD(t, "policies"))
 	for _, engine := range []struct {
 		name, file string
 		crds       func(t *testing.T, policies string) []string
@@ -48,8 +48,7 @@ func TestReviewCountsTheClusterAdmissionPoliciesCLIV124(t *testing.T) {
 			}
 			policies := filepath.Join(out, engine.file)
 			if crds := engine.crds(t, policies); len(crds) > 0 {
-				kubectlDo(t, kubectl, kc, append([]string{"create"}, fileArgs(crds)...)...)
-				kubectlDo(t, kubectl, kc, "wait", "--for", "condition=established", "--timeout", "60s", "-f", crds[0])
+				createCRDs(t, kubectl, kc, crds...)
 			}
 			kubectlDo(t, kubectl, kc, "create", "-f", policies)
 			if lost := lostIn(t, ns, "--kubeconfig", kc); strings.Contains(lost, "fsGroup") {
@@ -78,6 +77,14 @@ func kubectlDo(t *testing.T, kubectl, kubeconfig string, args ...string) {
 	if r := kubectlRun(t, kubectl, t.TempDir(), kubeconfig, args...); r.code != 0 {
 		t.Fatalf("kubectl %s: exit %d: %s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	}
+}
+
+// createCRDs creates the CustomResourceDefinitions and waits until the
+// apiserver serves them.
+func createCRDs(t *testing.T, kubectl, kubeconfig string, files ...string) {
+	t.Helper()
+	kubectlDo(t, kubectl, kubeconfig, append([]string{"create"}, fileArgs(files)...)...)
+	kubectlDo(t, kubectl, kubeconfig, append([]string{"wait", "--for", "condition=established", "--timeout", "60s"}, fileArgs(files)...)...)
 }
 
 func fileArgs(files []string) []string {
