@@ -91,6 +91,10 @@ func TestRelabelAgreesWithTheAPIServer(t *testing.T) {
 		{name: "impersonate the service accounts of a namespace, not the one that relabels another", inNamespace: true,
 			rules: rules("", "serviceaccounts", "impersonate"), target: &target{serviceAccount: true, inB: true}, escalate: impersonateTarget},
 		{name: "impersonate a named user who relabels", target: &target{}, escalate: impersonateTarget},
+		// The apiserver checks a service account's user name as the
+		// service account: impersonating users is not enough.
+		{name: "impersonate any user, not a service account that relabels",
+			rules: rules("", "users", "impersonate"), target: &target{serviceAccount: true}, escalate: impersonateTarget},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := setUp(t, c, admin, tc)

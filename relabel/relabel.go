@@ -192,11 +192,16 @@ func impersonations(bs []binding, scopes []*Scope) {
 // mayImpersonate reports whether the binding's role lets its subjects act
 // as subject ("User NAME", "Group NAME", "ServiceAccount NS/NAME"). Users
 // and groups are cluster-wide: only a ClusterRoleBinding reaches them; a
-// service account is reached by a RoleBinding in its namespace too. The
-// apiserver takes impersonated groups only with an impersonated user.
+// service account is reached by a RoleBinding in its namespace too. As
+// the apiserver does, a user name of a service account is checked as that
+// service account, and impersonated groups are taken only with an
+// impersonated user.
 func mayImpersonate(b binding, subject string) bool {
 	kind, name, _ := strings.Cut(subject, " ")
 	cluster := b.namespace == ""
+	if rest, ok := strings.CutPrefix(name, serviceAccountUserPrefix); ok && kind == rbacv1.UserKind {
+		kind, name = rbacv1.ServiceAccountKind, strings.Replace(rest, ":", "/", 1)
+	}
 	switch kind {
 	case rbacv1.UserKind:
 		return cluster && allows(b.role.rules, "impersonate", "", "users", name)
@@ -204,11 +209,13 @@ func mayImpersonate(b binding, subject string) bool {
 		return cluster && allows(b.role.rules, "impersonate", "", "groups", name) && impersonatesSomeUser(b.role.rules)
 	case rbacv1.ServiceAccountKind:
 		ns, sa, _ := strings.Cut(name, "/")
-		return (cluster || b.namespace == ns) && allows(b.role.rules, "impersonate", "", "serviceaccounts", sa) ||
-			cluster && allows(b.role.rules, "impersonate", "", "users", "system:serviceaccount:"+ns+":"+sa)
+		return (cluster || b.namespace == ns) && allows(b.role.rules, "impersonate", "", "serviceaccounts", sa)
 	}
 	return false
 }
+
+// serviceAccountUserPrefix starts the user name of a service account.
+const serviceAccountUserPrefix = "system:serviceaccount:"
 
 // impersonatesSomeUser reports whether rules allow impersonating any user,
 // or one they name.
