@@ -41,10 +41,11 @@ type relabelCase struct {
 	target *target
 }
 
-// target is a service account (in its namespace) or a user that may patch
-// its namespace.
+// target is a service account (in its namespace), a user, or with group
+// the service accounts of its namespace, that may patch the namespace.
 type target struct {
 	serviceAccount bool
+	group          bool
 	inB            bool
 }
 
@@ -93,6 +94,8 @@ func TestRelabelAgreesWithTheAPIServer(t *testing.T) {
 		{name: "impersonate a named user who relabels", target: &target{}, escalate: impersonateTarget},
 		// The apiserver checks a service account's user name as the
 		// service account: impersonating users is not enough.
+		{name: "impersonate a service account to act as its namespace's group, which relabels it", inNamespace: true,
+			rules: rules("", "serviceaccounts", "impersonate"), target: &target{group: true}, escalate: impersonateTarget},
 		{name: "impersonate any user, not a service account that relabels",
 			rules: rules("", "users", "impersonate"), target: &target{serviceAccount: true}, escalate: impersonateTarget},
 	} {
@@ -149,7 +152,7 @@ func setUp(t *testing.T, c *testcluster.Cluster, admin kubernetes.Interface, tc 
 	tc.rules = append(slices.Clone(tc.rules), tc.extra...)
 	if tc.target != nil {
 		setUpTarget(t, e, tc)
-		if !tc.target.serviceAccount {
+		if !tc.target.serviceAccount && !tc.target.group {
 			tc.rules = append(tc.rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"users"}, Verbs: []string{"impersonate"}, ResourceNames: []string{e.as}})
 		}
 	}
@@ -193,7 +196,13 @@ func setUpTarget(t *testing.T, e *env, tc relabelCase) {
 	name := testcluster.UniqueName("target")
 	subject := rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
 	e.as = name
-	if tc.target.serviceAccount {
+	switch {
+	case tc.target.group:
+		// Any service account of the namespace is in its group, one that
+		// does not exist too.
+		subject = rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "system:serviceaccounts:" + ns}
+		e.as = "system:serviceaccount:" + ns + ":" + name
+	case tc.target.serviceAccount:
 		if _, err := e.admin.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}

@@ -206,7 +206,8 @@ func mayImpersonate(b binding, subject string) bool {
 	case rbacv1.UserKind:
 		return cluster && allows(b.role.rules, "impersonate", "", "users", name)
 	case rbacv1.GroupKind:
-		return cluster && allows(b.role.rules, "impersonate", "", "groups", name) && impersonatesSomeUser(b.role.rules)
+		return cluster && allows(b.role.rules, "impersonate", "", "groups", name) && impersonatesSomeUser(b.role.rules) ||
+			inServiceAccountGroup(b, name)
 	case rbacv1.ServiceAccountKind:
 		ns, sa, _ := strings.Cut(name, "/")
 		return (cluster || b.namespace == ns) && allows(b.role.rules, "impersonate", "", "serviceaccounts", sa)
@@ -217,14 +218,35 @@ func mayImpersonate(b binding, subject string) bool {
 // serviceAccountUserPrefix starts the user name of a service account.
 const serviceAccountUserPrefix = "system:serviceaccount:"
 
+// inServiceAccountGroup reports whether the binding lets its subjects
+// impersonate a service account in group: every service account is in
+// system:authenticated and system:serviceaccounts, and in
+// system:serviceaccounts:NS of its namespace (a RoleBinding reaches those
+// of its own namespace only).
+func inServiceAccountGroup(b binding, group string) bool {
+	if !impersonatesSome(b.role.rules, "serviceaccounts") {
+		return false
+	}
+	if ns, ok := strings.CutPrefix(group, "system:serviceaccounts:"); ok {
+		return b.namespace == "" || b.namespace == ns
+	}
+	return group == "system:serviceaccounts" || group == "system:authenticated"
+}
+
 // impersonatesSomeUser reports whether rules allow impersonating any user,
 // or one they name.
 func impersonatesSomeUser(rules []rbacv1.PolicyRule) bool {
+	return impersonatesSome(rules, "users")
+}
+
+// impersonatesSome reports whether rules allow impersonating any of
+// resource (users, serviceaccounts), or one they name.
+func impersonatesSome(rules []rbacv1.PolicyRule, resource string) bool {
 	names := []string{""}
 	for _, r := range rules {
 		names = append(names, r.ResourceNames...)
 	}
-	return slices.ContainsFunc(names, func(n string) bool { return allows(rules, "impersonate", "", "users", n) })
+	return slices.ContainsFunc(names, func(n string) bool { return allows(rules, "impersonate", "", resource, n) })
 }
 
 // finish sorts the privileged subjects and picks the widened grants:
