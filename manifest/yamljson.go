@@ -22,8 +22,8 @@ import (
 // It is that function without its detour: the YAML parser's values are
 // decoded into ordered mappings rather than Go maps with interface keys,
 // and written as JSON directly rather than converted to string-keyed maps
-// and encoded by reflection. On a plan of many workloads that detour was
-// a quarter of the run.
+// and encoded by reflection, which on a plan of many workloads is a
+// quarter of the run.
 func ordinaryYAMLToJSON(data []byte) ([]byte, bool) {
 	if !startsWithKey(data) || bytes.Contains(data, []byte("<<")) { // a possible merge key
 		return nil, false
@@ -48,13 +48,13 @@ func startsWithKey(data []byte) bool {
 	for len(data) > 0 {
 		var line []byte
 		line, data, _ = bytes.Cut(data, []byte("\n"))
-		if rest, ok := bytes.CutPrefix(line, []byte("---")); ok && (len(rest) == 0 || rest[0] == ' ') {
+		if rest, ok := bytes.CutPrefix(line, []byte("---")); ok && (len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\r') {
 			line = rest
 		} else if len(line) > 0 && line[0] == '%' {
 			continue
 		}
-		line = bytes.TrimLeft(line, " ")
-		if len(line) == 0 || line[0] == '#' || string(line) == "\r" {
+		line = bytes.TrimLeft(line, " \t\r")
+		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
 		c := line[0]

@@ -57,6 +57,8 @@ func TestOrdinaryYAMLToJSON(t *testing.T) {
 		{"list of key/value mappings", "# c\n---\n  - key: a\n    value: b\n  - key: c\n", false},
 		{"tagged document", "--- !!map\na: 1\n", false},
 		{"flow mapping", "{a: 1, b: [x]}\n", true},
+		{"CRLF after its marker", "---\r\n# c\r\napiVersion: v1\r\nkind: ConfigMap\r\ndata:\r\n  a: \"1\"\r\n", true},
+		{"CRLF list after its marker", "---\r\n- key: a\r\n", false},
 		{"scalar document", "just text\n", false},
 		{"null document", "null\n", false},
 		{"empty mapping", "{}\n", false},
