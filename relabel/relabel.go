@@ -170,10 +170,11 @@ func addGrants(s *Scope, b binding, via string) {
 // allows it), or a group together with some user. One step: the grants
 // gained are not impersonated again.
 func impersonations(bs []binding, scopes []*Scope) {
+	imp := impersonatorsOf(bs)
 	for _, s := range scopes {
 		direct := slices.Clone(s.Relabel)
-		for _, b := range bs {
-			for _, g := range direct {
+		for _, g := range direct {
+			for _, b := range imp.of(g.Subject) {
 				if !mayImpersonate(b, g.Subject) {
 					continue
 				}
@@ -187,6 +188,53 @@ func impersonations(bs []binding, scopes []*Scope) {
 			}
 		}
 	}
+}
+
+// impersonators are the bindings whose roles allow some impersonation:
+// ClusterRoleBindings, and RoleBindings by namespace.
+type impersonators struct {
+	cluster    []binding
+	namespaced map[string][]binding
+}
+
+func impersonatorsOf(bs []binding) impersonators {
+	imp := impersonators{namespaced: map[string][]binding{}}
+	for _, b := range bs {
+		if !slices.ContainsFunc(b.role.rules, func(r rbacv1.PolicyRule) bool {
+			return slices.Contains(r.Verbs, "impersonate") || slices.Contains(r.Verbs, rbacv1.VerbAll)
+		}) {
+			continue
+		}
+		if b.namespace == "" {
+			imp.cluster = append(imp.cluster, b)
+		} else {
+			imp.namespaced[b.namespace] = append(imp.namespaced[b.namespace], b)
+		}
+	}
+	return imp
+}
+
+// of are the bindings that may reach subject: a RoleBinding reaches only
+// the service accounts of its namespace (and their groups).
+func (imp impersonators) of(subject string) []binding {
+	kind, name, _ := strings.Cut(subject, " ")
+	if rest, ok := strings.CutPrefix(name, serviceAccountUserPrefix); ok && kind == rbacv1.UserKind {
+		kind, name = rbacv1.ServiceAccountKind, strings.Replace(rest, ":", "/", 1)
+	}
+	switch {
+	case kind == rbacv1.ServiceAccountKind:
+		ns, _, _ := strings.Cut(name, "/")
+		return append(imp.cluster[:len(imp.cluster):len(imp.cluster)], imp.namespaced[ns]...)
+	case kind == rbacv1.GroupKind && strings.HasPrefix(name, "system:serviceaccounts:"):
+		return append(imp.cluster[:len(imp.cluster):len(imp.cluster)], imp.namespaced[strings.TrimPrefix(name, "system:serviceaccounts:")]...)
+	case kind == rbacv1.GroupKind && (name == "system:serviceaccounts" || name == "system:authenticated"):
+		out := slices.Clone(imp.cluster)
+		for _, ns := range sortedKeys(imp.namespaced) {
+			out = append(out, imp.namespaced[ns]...)
+		}
+		return out
+	}
+	return imp.cluster
 }
 
 // mayImpersonate reports whether the binding's role lets its subjects act
