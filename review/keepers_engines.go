@@ -39,12 +39,33 @@ type kyvernoPolicy struct {
 			} `json:"validate"`
 		} `json:"rules"`
 	} `json:"spec"`
+	Status struct {
+		// Only type and status are read: the rest of a condition, however
+		// Kyverno writes it, must not make the policy unreadable.
+		Conditions []struct {
+			Type   string `json:"type"`
+			Status string `json:"status"`
+		} `json:"conditions"`
+	} `json:"status"`
+}
+
+// notReady reports whether Kyverno says, in a policy read from a cluster,
+// that it could not make the policy ready: such a policy checks nothing.
+// A manifest has no status, and is taken as written.
+func (p *kyvernoPolicy) notReady() bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == "Ready" && c.Status != "True" {
+			return true
+		}
+	}
+	return false
 }
 
 // keptByKyvernoPolicies reads Kyverno policies: a validate.cel expression
 // keeps a PSP field when its message says so, as the policies plan
 // --write-dir --gap-policies kyverno writes do, in the namespaces its
-// rule matches (a namespaced Policy: its own namespace).
+// rule matches (a namespaced Policy: its own namespace), unless Kyverno
+// says the policy is not ready.
 func keptByKyvernoPolicies(docs []manifest.Document) []Kept {
 	var out []Kept
 	for i := range docs {
@@ -53,7 +74,7 @@ func keptByKyvernoPolicies(docs []manifest.Document) []Kept {
 			continue
 		}
 		var p kyvernoPolicy
-		if json.Unmarshal(d.Raw, &p) != nil {
+		if json.Unmarshal(d.Raw, &p) != nil || p.notReady() {
 			continue
 		}
 		for _, r := range p.Spec.Rules {
@@ -89,12 +110,29 @@ type gatekeeperConstraint struct {
 			ExcludedNamespaces []string `json:"excludedNamespaces"`
 		} `json:"match"`
 	} `json:"spec"`
+	Status struct {
+		ByPod []struct {
+			Enforced bool `json:"enforced"`
+		} `json:"byPod"`
+	} `json:"status"`
+}
+
+// unenforced reports whether Gatekeeper's pods say, in a Constraint read
+// from a cluster, that none of them enforces it (its template failed, say).
+// A manifest has no status, and is taken as written.
+func (c *gatekeeperConstraint) unenforced() bool {
+	for _, p := range c.Status.ByPod {
+		if p.Enforced {
+			return false
+		}
+	}
+	return len(c.Status.ByPod) > 0
 }
 
 // keptByGatekeeperConstraints reads Constraints of the gatekeeper-library
 // pod-security-policy templates: each keeps its template's PSP fields for
 // every pod in the namespaces it matches, unless it only records
-// (enforcementAction dryrun).
+// (enforcementAction dryrun) or no Gatekeeper pod enforces it.
 func keptByGatekeeperConstraints(docs []manifest.Document) []Kept {
 	var out []Kept
 	for i := range docs {
@@ -104,7 +142,7 @@ func keptByGatekeeperConstraints(docs []manifest.Document) []Kept {
 			continue
 		}
 		var c gatekeeperConstraint
-		if json.Unmarshal(d.Raw, &c) != nil || strings.EqualFold(c.Spec.EnforcementAction, "dryrun") {
+		if json.Unmarshal(d.Raw, &c) != nil || strings.EqualFold(c.Spec.EnforcementAction, "dryrun") || c.unenforced() {
 			continue
 		}
 		m := c.Spec.Match

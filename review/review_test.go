@@ -244,3 +244,63 @@ spec:
 		}
 	}
 }
+
+// TestPoliciesTheirEngineDoesNotRunKeepNothing: read from a cluster, a
+// Kyverno policy Kyverno says is not ready, or a Constraint no Gatekeeper
+// pod enforces, keeps nothing; one that is ready or enforced keeps what it
+// keeps as a manifest does.
+func TestPoliciesTheirEngineDoesNotRunKeepNothing(t *testing.T) {
+	docs, _ := manifest.Read([]string{demo}, nil)
+	load := psp.FromDocuments(docs)
+	inv, _ := inventory.FromDocuments(docs, "")
+	p := plan.Build(plan.Input{Policies: load.Policies, Inventory: inv}, plan.Options{Version: pss.NewestVersion(), EmptyNamespaceLevel: pss.Baseline, ControllerIdentity: "serviceaccounts"})
+	kyverno, err := artifacts.KyvernoPolicies(p, load.Policies, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gatekeeper, err := artifacts.GatekeeperConstraints(p, load.Policies, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		ready      = "status:\n  conditions:\n  - {type: Ready, status: \"True\", reason: Succeeded, message: Ready, lastTransitionTime: \"2026-01-01T00:00:00Z\"}\n"
+		notReady   = "status:\n  conditions:\n  - {type: Ready, status: \"False\", reason: Failed, message: \"policy not ready\", lastTransitionTime: \"2026-01-01T00:00:00Z\"}\n"
+		enforced   = "status:\n  byPod:\n  - {id: gatekeeper-audit, enforced: false}\n  - {id: gatekeeper-controller-manager-0, enforced: true}\n"
+		unenforced = "status:\n  byPod:\n  - {id: gatekeeper-audit, enforced: false}\n  - {id: gatekeeper-controller-manager-0, enforced: false}\n"
+	)
+	for _, tt := range []struct {
+		name     string
+		policies []byte
+		status   string
+		keeps    bool
+	}{
+		{"Kyverno, ready", kyverno, ready, true},
+		// Only type and status of a condition are read.
+		{"Kyverno, ready, other fields odd", kyverno, "status:\n  conditions:\n  - {type: Ready, status: \"True\", message: no, lastTransitionTime: yesterday}\n", true},
+		{"Kyverno, not ready", kyverno, notReady, false},
+		{"Gatekeeper, enforced", gatekeeper, enforced, true},
+		{"Gatekeeper, enforced by no pod", gatekeeper, unenforced, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := build(t, withStatus(string(tt.policies), tt.status), demo)
+			lost := ""
+			for _, f := range findingsOf(r, RuleRestrictionLost) {
+				if f.Namespace == "shop" && f.Object == "PodSecurityPolicy restricted" {
+					lost = f.Message
+				}
+			}
+			if strings.Contains(lost, "fsGroup") == tt.keeps {
+				t.Errorf("shop loses %q", lost)
+			}
+		})
+	}
+}
+
+// withStatus appends the status to every document of a YAML stream.
+func withStatus(stream, status string) string {
+	docs := strings.Split(strings.TrimSuffix(stream, "\n"), "\n---\n")
+	for i, d := range docs {
+		docs[i] = d + "\n" + status
+	}
+	return strings.Join(docs, "---\n")
+}
