@@ -375,19 +375,8 @@ func Policy(pspName string, defaults []Default) *admissionregistrationv1.Mutatin
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "MutatingAdmissionPolicy"},
 		ObjectMeta: objectMeta(pspName),
 		Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
-			FailurePolicy: &fail,
-			MatchConstraints: &admissionregistrationv1.MatchResources{
-				ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
-					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
-						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-						Rule: admissionregistrationv1.Rule{
-							APIGroups:   []string{""},
-							APIVersions: []string{"v1"},
-							Resources:   []string{"pods"},
-						},
-					},
-				}},
-			},
+			FailurePolicy:      &fail,
+			MatchConstraints:   vap.PodsMatch(admissionregistrationv1.Create),
 			Mutations:          mutations,
 			ReinvocationPolicy: admissionregistrationv1.NeverReinvocationPolicy,
 		},
@@ -401,16 +390,8 @@ func Binding(pspName string, namespaces []string) *admissionregistrationv1.Mutat
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "MutatingAdmissionPolicyBinding"},
 		ObjectMeta: objectMeta(pspName),
 		Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{
-			PolicyName: PolicyName(pspName),
-			MatchResources: &admissionregistrationv1.MatchResources{
-				NamespaceSelector: &metav1.LabelSelector{
-					MatchExpressions: []metav1.LabelSelectorRequirement{{
-						Key:      corev1.LabelMetadataName,
-						Operator: metav1.LabelSelectorOpIn,
-						Values:   slices.Sorted(slices.Values(namespaces)),
-					}},
-				},
-			},
+			PolicyName:     PolicyName(pspName),
+			MatchResources: vap.NamespacesMatch(namespaces),
 		},
 	}
 }
@@ -420,8 +401,5 @@ func Binding(pspName string, namespaces []string) *admissionregistrationv1.Mutat
 func PolicyName(pspName string) string { return vap.PolicyName("defaults-" + pspName) }
 
 func objectMeta(pspName string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{
-		Name:   PolicyName(pspName),
-		Labels: map[string]string{vap.ManagedByLabel: "psp2psa"},
-	}
+	return metav1.ObjectMeta{Name: PolicyName(pspName), Labels: vap.ManagedLabels()}
 }

@@ -88,7 +88,7 @@ func ConstraintFor(pspName string, k Kept, namespaces []string, deny bool) *Cons
 		Kind:       k.Kind,
 		Metadata: Metadata{
 			Name:   vap.PolicyName(pspName),
-			Labels: map[string]string{vap.ManagedByLabel: "psp2psa"},
+			Labels: vap.ManagedLabels(),
 		},
 		Spec: ConstraintSpec{
 			EnforcementAction: action,

@@ -144,7 +144,7 @@ func Policy(pspName string, rules []vap.Rule, namespaces []string, enforce bool)
 		Kind:       Kind,
 		Metadata: Metadata{
 			Name:        vap.PolicyName(pspName),
-			Labels:      map[string]string{vap.ManagedByLabel: "psp2psa"},
+			Labels:      vap.ManagedLabels(),
 			Annotations: map[string]string{AutogenAnnotation: "none"},
 		},
 		Spec: Spec{ValidationFailureAction: action, Background: true, Rules: out},

@@ -43,21 +43,10 @@ func Policy(pspName string, rules []Rule) *admissionregistrationv1.ValidatingAdm
 		TypeMeta:   metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "ValidatingAdmissionPolicy"},
 		ObjectMeta: objectMeta(pspName),
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{
-			FailurePolicy: &fail,
-			MatchConstraints: &admissionregistrationv1.MatchResources{
-				ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
-					RuleWithOperations: admissionregistrationv1.RuleWithOperations{
-						Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-						Rule: admissionregistrationv1.Rule{
-							APIGroups:   []string{""},
-							APIVersions: []string{"v1"},
-							Resources:   []string{"pods"},
-						},
-					},
-				}},
-			},
-			MatchConditions: []admissionregistrationv1.MatchCondition{changedPodsOnly},
-			Validations:     validations,
+			FailurePolicy:    &fail,
+			MatchConstraints: PodsMatch(admissionregistrationv1.Create, admissionregistrationv1.Update),
+			MatchConditions:  []admissionregistrationv1.MatchCondition{changedPodsOnly},
+			Validations:      validations,
 		},
 	}
 }
@@ -81,22 +70,48 @@ func Binding(pspName string, namespaces []string, actions []admissionregistratio
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
 			PolicyName:        PolicyName(pspName),
 			ValidationActions: slices.Clone(actions),
-			MatchResources: &admissionregistrationv1.MatchResources{
-				NamespaceSelector: &metav1.LabelSelector{
-					MatchExpressions: []metav1.LabelSelectorRequirement{{
-						Key:      corev1.LabelMetadataName,
-						Operator: metav1.LabelSelectorOpIn,
-						Values:   slices.Sorted(slices.Values(namespaces)),
-					}},
-				},
-			},
+			MatchResources:    NamespacesMatch(namespaces),
 		},
 	}
 }
 
 func objectMeta(pspName string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{
-		Name:   PolicyName(pspName),
-		Labels: map[string]string{ManagedByLabel: "psp2psa"},
+	return metav1.ObjectMeta{Name: PolicyName(pspName), Labels: ManagedLabels()}
+}
+
+// ManagedLabels are the labels of every object psp2psa writes.
+func ManagedLabels() map[string]string {
+	return map[string]string{ManagedByLabel: "psp2psa"}
+}
+
+// PodsMatch matches pods (core v1) on the operations: not their
+// subresources, which PSP never saw.
+func PodsMatch(ops ...admissionregistrationv1.OperationType) *admissionregistrationv1.MatchResources {
+	return &admissionregistrationv1.MatchResources{
+		ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+			RuleWithOperations: admissionregistrationv1.RuleWithOperations{
+				Operations: ops,
+				Rule: admissionregistrationv1.Rule{
+					APIGroups:   []string{""},
+					APIVersions: []string{"v1"},
+					Resources:   []string{"pods"},
+				},
+			},
+		}},
+	}
+}
+
+// NamespacesMatch selects the named namespaces by the
+// kubernetes.io/metadata.name label the apiserver sets on every namespace,
+// so no labelling is needed.
+func NamespacesMatch(namespaces []string) *admissionregistrationv1.MatchResources {
+	return &admissionregistrationv1.MatchResources{
+		NamespaceSelector: &metav1.LabelSelector{
+			MatchExpressions: []metav1.LabelSelectorRequirement{{
+				Key:      corev1.LabelMetadataName,
+				Operator: metav1.LabelSelectorOpIn,
+				Values:   slices.Sorted(slices.Values(namespaces)),
+			}},
+		},
 	}
 }
