@@ -12,7 +12,6 @@ import (
 	"github.com/psp2psa/psp2psa/internal/engines"
 	"github.com/psp2psa/psp2psa/internal/gapcases"
 	"github.com/psp2psa/psp2psa/psp"
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -93,7 +92,7 @@ func TestGatorAgreesWithPSP(t *testing.T) {
 			constraints = append(constraints, ConstraintFor(s.namespace, k, []string{s.namespace}, false))
 		}
 		for i, pr := range s.probes {
-			pods = append(pods, probePod(pr.Pod, s.namespace, i))
+			pods = append(pods, gapcases.ProbePod(pr.Pod, s.namespace, i))
 		}
 		podsBySuite += len(s.probes)
 	}
@@ -112,7 +111,7 @@ func TestGatorAgreesWithPSP(t *testing.T) {
 	agreed, explained := 0, 0
 	for _, s := range suites {
 		for i, pr := range s.probes {
-			got := violations[s.namespace+"/"+podName(i)]
+			got := violations[s.namespace+"/"+gapcases.ProbeName(i)]
 			want := wantKinds(s.kept, pr.Fields)
 			// A model must predict every verdict, not only those it
 			// explains.
@@ -175,15 +174,6 @@ func wantKinds(kept []Kept, fields []string) []string {
 	}
 	slices.Sort(kinds)
 	return kinds
-}
-
-func podName(i int) string { return fmt.Sprintf("p-%04d", i) }
-
-func probePod(pod *corev1.Pod, ns string, i int) *corev1.Pod {
-	pod = pod.DeepCopy()
-	pod.APIVersion, pod.Kind = "v1", "Pod"
-	pod.Name, pod.Namespace = podName(i), ns
-	return pod
 }
 
 // gatorViolations maps "namespace/name" to the sorted kinds of the

@@ -11,7 +11,6 @@ import (
 	"github.com/psp2psa/psp2psa/internal/engines"
 	"github.com/psp2psa/psp2psa/internal/gapcases"
 	"github.com/psp2psa/psp2psa/vap"
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -41,7 +40,7 @@ func TestKyvernoAgreesWithPSP(t *testing.T) {
 	for i, s := range suites {
 		policies = append(policies, Policy(suiteName(i), s.rules, []string{s.defaulted, s.asWritten}, false))
 		for j, pr := range s.probes {
-			pods = append(pods, probePod(pr.Pod, s.defaulted, j), probePod(pr.Raw, s.asWritten, j))
+			pods = append(pods, gapcases.ProbePod(pr.Pod, s.defaulted, j), gapcases.ProbePod(pr.Raw, s.asWritten, j))
 		}
 	}
 	engines.WriteYAML(t, filepath.Join(dir, "policies.yaml"), policies...)
@@ -60,7 +59,7 @@ func TestKyvernoAgreesWithPSP(t *testing.T) {
 				{s.defaulted, ruleFields(pr.Fields, names)},
 				{s.asWritten, ruleFields(append(slices.Clone(pr.Fields), pr.FilledIn...), names)},
 			} {
-				key := vap.PolicyName(suiteName(i)) + " " + form.ns + "/" + podName(j)
+				key := vap.PolicyName(suiteName(i)) + " " + form.ns + "/" + gapcases.ProbeName(j)
 				r := results[key]
 				if len(r.passed)+len(r.failed) != len(names) || len(r.errors) > 0 {
 					t.Errorf("%s: %s in %s: rules passed %v, failed %v, errors %v; want a verdict from each of %v",
@@ -129,15 +128,6 @@ func ruleFields(fields, names []string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func podName(i int) string { return fmt.Sprintf("p-%04d", i) }
-
-func probePod(pod *corev1.Pod, ns string, i int) *corev1.Pod {
-	pod = pod.DeepCopy()
-	pod.APIVersion, pod.Kind = "v1", "Pod"
-	pod.Name, pod.Namespace = podName(i), ns
-	return pod
 }
 
 // verdicts are the rules of one policy that passed, failed and erred on

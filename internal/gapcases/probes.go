@@ -1,6 +1,7 @@
 package gapcases
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/psp2psa/psp2psa/psp"
@@ -88,4 +89,16 @@ func drops(sc *corev1.SecurityContext) []corev1.Capability {
 		return nil
 	}
 	return sc.Capabilities.Drop
+}
+
+// ProbeName is the name of the i-th probe pod an engine is given.
+func ProbeName(i int) string { return fmt.Sprintf("p-%04d", i) }
+
+// ProbePod is a copy of pod as an engine reads it: with its type, named
+// ProbeName(i) in namespace ns.
+func ProbePod(pod *corev1.Pod, ns string, i int) *corev1.Pod {
+	pod = pod.DeepCopy()
+	pod.APIVersion, pod.Kind = "v1", "Pod"
+	pod.Name, pod.Namespace = ProbeName(i), ns
+	return pod
 }
