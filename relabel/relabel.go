@@ -217,10 +217,7 @@ func impersonatorsOf(bs []binding) impersonators {
 // of are the bindings that may reach subject: a RoleBinding reaches only
 // the service accounts of its namespace (and their groups).
 func (imp impersonators) of(subject string) []binding {
-	kind, name, _ := strings.Cut(subject, " ")
-	if rest, ok := strings.CutPrefix(name, serviceAccountUserPrefix); ok && kind == rbacv1.UserKind {
-		kind, name = rbacv1.ServiceAccountKind, strings.Replace(rest, ":", "/", 1)
-	}
+	kind, name := impersonated(subject)
 	switch {
 	case kind == rbacv1.ServiceAccountKind:
 		ns, _, _ := strings.Cut(name, "/")
@@ -245,11 +242,8 @@ func (imp impersonators) of(subject string) []binding {
 // service account, and impersonated groups are taken only with an
 // impersonated user.
 func mayImpersonate(b binding, subject string) bool {
-	kind, name, _ := strings.Cut(subject, " ")
+	kind, name := impersonated(subject)
 	cluster := b.namespace == ""
-	if rest, ok := strings.CutPrefix(name, serviceAccountUserPrefix); ok && kind == rbacv1.UserKind {
-		kind, name = rbacv1.ServiceAccountKind, strings.Replace(rest, ":", "/", 1)
-	}
 	switch kind {
 	case rbacv1.UserKind:
 		return cluster && allows(b.role.rules, "impersonate", "", "users", name)
@@ -263,8 +257,17 @@ func mayImpersonate(b binding, subject string) bool {
 	return false
 }
 
-// serviceAccountUserPrefix starts the user name of a service account.
-const serviceAccountUserPrefix = "system:serviceaccount:"
+// impersonated splits a subject ("User NAME", "Group NAME",
+// "ServiceAccount NS/NAME") into kind and name as the apiserver checks its
+// impersonation: the user name of a service account
+// (system:serviceaccount:NS:NAME) as that service account.
+func impersonated(subject string) (kind, name string) {
+	kind, name, _ = strings.Cut(subject, " ")
+	if rest, ok := strings.CutPrefix(name, "system:serviceaccount:"); ok && kind == rbacv1.UserKind {
+		return rbacv1.ServiceAccountKind, strings.Replace(rest, ":", "/", 1)
+	}
+	return kind, name
+}
 
 // inServiceAccountGroup reports whether the binding lets its subjects
 // impersonate a service account in group: every service account is in
