@@ -66,11 +66,11 @@ func admissionPolicyKinds(ctx context.Context, rc rest.Interface, retry *retrier
 	var out []resource
 	for _, r := range admissionPolicies {
 		for _, gv := range r.versions {
-			found, err := d.resource(ctx, gv, r.plural)
+			found, err := d.serves(ctx, gv, r.plural)
 			if err != nil {
 				return nil, err
 			}
-			if found != nil {
+			if found {
 				r.versions = []schema.GroupVersion{gv}
 				out = append(out, r)
 				break
@@ -118,17 +118,10 @@ func (d *discovery) readGroups(ctx context.Context) error {
 	return nil
 }
 
-// resource is the served resource plural of gv, nil when it is not.
-func (d *discovery) resource(ctx context.Context, gv schema.GroupVersion, plural string) (*metav1.APIResource, error) {
+// serves tells whether gv serves the resource plural.
+func (d *discovery) serves(ctx context.Context, gv schema.GroupVersion, plural string) (bool, error) {
 	list, err := d.resources(ctx, gv)
-	if err != nil {
-		return nil, err
-	}
-	i := slices.IndexFunc(list, func(r metav1.APIResource) bool { return r.Name == plural })
-	if i < 0 {
-		return nil, nil
-	}
-	return &list[i], nil
+	return slices.ContainsFunc(list, func(r metav1.APIResource) bool { return r.Name == plural }), err
 }
 
 // resources are the resources gv serves; nil when the server does not
