@@ -12,6 +12,7 @@ import (
 
 	"github.com/psp2psa/psp2psa/convert"
 	"github.com/psp2psa/psp2psa/internal/gapcases"
+	"github.com/psp2psa/psp2psa/internal/golden"
 	"github.com/psp2psa/psp2psa/manifest"
 	"github.com/psp2psa/psp2psa/psp"
 	"github.com/psp2psa/psp2psa/pss"
@@ -135,7 +136,7 @@ func TestCorpusGolden(t *testing.T) {
 		left += len(unexpressed)
 	}
 	t.Logf("corpus gaps: %d kept by a Constraint, %d left", kept, left)
-	checkGolden(t, filepath.Join("..", "testdata", "gatekeeper", "corpus-constraints.golden"), b.String())
+	golden.Check(t, filepath.Join("..", "testdata", "gatekeeper", "corpus-constraints.golden"), b.String(), *update)
 }
 
 // corpusPolicies are the corpus PSPs a 1.24 apiserver accepts; the test
@@ -155,20 +156,4 @@ func corpusPolicies(t *testing.T) []psp.Policy {
 		t.Fatalf("only %d valid corpus PSPs", len(policies))
 	}
 	return policies
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s; run go test ./gatekeeper -update and review the diff", path)
-	}
 }

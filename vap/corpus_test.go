@@ -2,13 +2,13 @@ package vap
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/psp2psa/psp2psa/convert"
+	"github.com/psp2psa/psp2psa/internal/golden"
 	"github.com/psp2psa/psp2psa/internal/testinputs"
 	"github.com/psp2psa/psp2psa/inventory"
 	"github.com/psp2psa/psp2psa/manifest"
@@ -60,26 +60,7 @@ func TestCorpusRulesGolden(t *testing.T) {
 			fmt.Fprintf(&b, "%s\n  message: %s\n  expression: %s\n", r.Field, r.Message, strings.ReplaceAll(r.Expression, "\n", "\n    "))
 		}
 	}
-	checkGolden(t, filepath.Join("..", "testdata", "vap", "corpus-rules.golden"), b.String())
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s; run go test ./vap -update and review the diff", path)
-	}
+	golden.Check(t, filepath.Join("..", "testdata", "vap", "corpus-rules.golden"), b.String(), *update)
 }
 
 // TestCorpusGapsAreExpressed: over every valid corpus PSP, the only gaps
